@@ -1,0 +1,20 @@
+// Registers the variants of every backend compiled into this build.
+#include "backends/cpu/cpu_kernels.h"
+#include "core/dispatcher.h"
+
+#if defined(TINYOPT_HAVE_CUDA)
+namespace tinyopt::cuda {
+void register_cuda_variants();
+}
+#endif
+
+namespace tinyopt {
+
+void register_backends() {
+  cpu::register_cpu_variants();
+#if defined(TINYOPT_HAVE_CUDA)
+  cuda::register_cuda_variants();
+#endif
+}
+
+}  // namespace tinyopt

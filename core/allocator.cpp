@@ -1,0 +1,89 @@
+#include "core/allocator.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include "core/device_runtime.h"
+#include "core/error.h"
+
+namespace tinyopt {
+
+TrackingAllocator& TrackingAllocator::of(Device device) {
+  static std::mutex registry_mutex;
+  static std::map<std::pair<int, int>, std::unique_ptr<TrackingAllocator>> registry;
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  auto& slot = registry[{static_cast<int>(device.type), device.index}];
+  if (!slot) slot.reset(new TrackingAllocator(device));
+  return *slot;
+}
+
+void* TrackingAllocator::allocate(size_t bytes) {
+  // Zero-byte tensors still get a unique pointer so bookkeeping stays uniform.
+  const size_t request = bytes == 0 ? 1 : bytes;
+  void* ptr = nullptr;
+  if (device_.is_cpu()) {
+    const size_t rounded = (request + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
+    ptr = std::aligned_alloc(kHostAlignment, rounded);
+    TINYOPT_CHECK(ptr != nullptr, "out of host memory: could not allocate {} bytes", bytes);
+  } else {
+    device_require(device_);
+    ptr = device_runtime(device_.type)->allocate(request, device_.index);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  live_[ptr] = Block{bytes, sequence_++};
+  stats_.current_bytes += static_cast<int64_t>(bytes);
+  stats_.total_bytes += static_cast<int64_t>(bytes);
+  stats_.allocation_count += 1;
+  stats_.live_allocations += 1;
+  if (stats_.current_bytes > stats_.peak_bytes) stats_.peak_bytes = stats_.current_bytes;
+  return ptr;
+}
+
+void TrackingAllocator::deallocate(void* ptr) {
+  if (ptr == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = live_.find(ptr);
+    if (it != live_.end()) {
+      stats_.current_bytes -= static_cast<int64_t>(it->second.bytes);
+      stats_.live_allocations -= 1;
+      live_.erase(it);
+    }
+  }
+  if (device_.is_cpu()) {
+    std::free(ptr);
+  } else if (const DeviceRuntime* rt = device_runtime(device_.type)) {
+    rt->deallocate(ptr, device_.index);
+  }
+}
+
+AllocatorStats TrackingAllocator::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+void TrackingAllocator::reset_peak() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.peak_bytes = stats_.current_bytes;
+}
+
+uint64_t TrackingAllocator::next_sequence() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sequence_;
+}
+
+std::vector<LiveAllocation> TrackingAllocator::live_since(uint64_t since_sequence) const {
+  std::vector<LiveAllocation> out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [ptr, block] : live_) {
+      if (block.sequence >= since_sequence) out.push_back({ptr, block.bytes, block.sequence});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const LiveAllocation& a, const LiveAllocation& b) { return a.sequence < b.sequence; });
+  return out;
+}
+
+}  // namespace tinyopt

@@ -1,0 +1,55 @@
+#include "core/device_runtime.h"
+
+#include <atomic>
+
+#include "core/error.h"
+
+namespace tinyopt {
+
+namespace {
+std::atomic<const DeviceRuntime*> g_cuda_runtime{nullptr};
+}
+
+void device_runtime_install(DeviceType type, const DeviceRuntime* runtime) {
+  if (type == DeviceType::cuda) g_cuda_runtime.store(runtime);
+}
+
+const DeviceRuntime* device_runtime(DeviceType type) {
+  return type == DeviceType::cuda ? g_cuda_runtime.load() : nullptr;
+}
+
+int device_count(DeviceType type) {
+  if (type == DeviceType::cpu) return 1;
+  const DeviceRuntime* rt = device_runtime(type);
+  return rt ? rt->device_count() : 0;
+}
+
+void device_require(Device device) {
+  if (device.is_cpu()) return;
+  const DeviceRuntime* rt = device_runtime(device.type);
+  TINYOPT_CHECK(rt != nullptr, "{} requested, but this build of tinyopt has no CUDA backend (rebuild with nvcc available)",
+                device.str());
+  const int count = rt->device_count();
+  TINYOPT_CHECK(count > 0, "{} requested, but no CUDA device is present on this machine", device.str());
+  TINYOPT_CHECK(device.index >= 0 && device.index < count, "{} requested, but only {} CUDA device(s) are present",
+                device.str(), count);
+}
+
+void device_synchronize(Device device) {
+  if (device.is_cpu()) return;
+  if (const DeviceRuntime* rt = device_runtime(device.type)) rt->synchronize(device.index);
+}
+
+Device parse_device(const std::string& text) {
+  if (text == "cpu") return Device::cpu();
+  if (text == "cuda") return Device::cuda(0);
+  if (text.rfind("cuda:", 0) == 0) {
+    const std::string index = text.substr(5);
+    bool digits = !index.empty() && index.size() < 4;
+    for (char c : index) digits = digits && c >= '0' && c <= '9';
+    if (digits) return Device::cuda(std::stoi(index));
+  }
+  fail("unknown device '{}': expected 'cpu', 'cuda' or 'cuda:N'", text);
+}
+
+}  // namespace tinyopt

@@ -1,0 +1,35 @@
+// The small function table through which core/ reaches a non-CPU device.
+// core/ never includes CUDA headers: backends/cuda fills this table when it is
+// built and a device is present, so a CPU-only build links and runs unchanged.
+#pragma once
+
+#include <cstddef>
+
+#include "core/device.h"
+
+namespace tinyopt {
+
+enum class CopyKind { host_to_device, device_to_host, device_to_device };
+
+struct DeviceRuntime {
+  const char* name;                                    // "cuda"
+  int (*device_count)();                               // 0 when no device is usable
+  void* (*allocate)(size_t bytes, int device);         // throws tinyopt::Error on failure
+  void (*deallocate)(void* ptr, int device);
+  void (*copy)(void* dst, const void* src, size_t bytes, CopyKind kind, int device);
+  void (*synchronize)(int device);
+  void (*fill_bytes)(void* dst, int value, size_t bytes, int device);
+};
+
+// Installed by backends/cuda at start-up; nullptr in a CPU-only build.
+void device_runtime_install(DeviceType type, const DeviceRuntime* runtime);
+const DeviceRuntime* device_runtime(DeviceType type);
+
+// Number of usable devices of a type (CPU: 1).
+int device_count(DeviceType type);
+// Throws a clear error when `device` cannot be used here ("cuda:0 requested
+// but this build has no CUDA" / "... but no CUDA device is present").
+void device_require(Device device);
+void device_synchronize(Device device);
+
+}  // namespace tinyopt

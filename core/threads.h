@@ -1,0 +1,12 @@
+// One thread pool for the whole process: OpenMP's. Debian's oneDNN runs on
+// libgomp, so our kernels use OpenMP too; a second pool spinning beside it
+// would fight it for the two cores.
+#pragma once
+
+namespace tinyopt {
+
+int num_threads();            // threads a parallel kernel will use now
+void set_num_threads(int n);  // n >= 1; validated by callers that take user input
+int hardware_threads();
+
+}  // namespace tinyopt
