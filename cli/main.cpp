@@ -1,2 +1,44 @@
+// tinyopt: the command-line front end of the runtime.
 #include <cstdio>
-int main() { return 0; }
+#include <exception>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tinyopt: naive -> blocked -> library kernels behind one dispatcher, INT8, pruning, KV cache, "
+               "profiler and the TinyMLPerf Olympics"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand: `tinyopt bench matmul --threads 2`
+  app.set_version_flag("--version", std::string("tinyopt ") + TINYOPT_VERSION);
+  static tinyopt::cli::GlobalOptions options;
+  app.add_option("--backend", options.backend,
+                 "Kernel choice: a variant name (cpu.naive, cpu.blocked, cpu.onednn, cuda.cublas, ...), 'auto', "
+                 "or per op 'matmul=cpu.naive' (comma separated). Overrides TINYOPT_BACKEND.");
+  app.add_flag("--strict", options.strict, "Error instead of falling back to the CPU when a CUDA op has no CUDA variant");
+  app.add_flag("--log-dispatch", options.log_dispatch, "Log every routing decision to stderr");
+  app.add_option("--threads", options.threads, "Threads for CPU kernels (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(1, 1024));
+  const std::vector<tinyopt::cli::Command> commands = {
+      tinyopt::cli::add_backends_command(app),
+      tinyopt::cli::add_bench_command(app),
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    tinyopt::cli::apply_global_options(options);
+    for (const auto& command : commands)
+      if (command.app->parsed()) command.run();
+  } catch (const tinyopt::Error& e) {
+    std::fprintf(stderr, "tinyopt: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyopt: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

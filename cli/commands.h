@@ -1,0 +1,38 @@
+// Subcommands of the `tinyopt` tool. Each file adds one subcommand to the
+// CLI11 app and runs it; errors are thrown as tinyopt::Error and main() turns
+// them into one line on stderr and a non-zero exit.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <functional>
+#include <string>
+
+namespace tinyopt::cli {
+
+// Options every command shares (set before the subcommand runs).
+struct GlobalOptions {
+  std::string backend;  // --backend / TINYOPT_BACKEND
+  bool strict = false;
+  bool log_dispatch = false;
+  int threads = 0;      // 0 = leave OpenMP's default (OMP_NUM_THREADS or all cores)
+};
+
+// A subcommand and what runs it once parsing succeeded.
+struct Command {
+  CLI::App* app;
+  std::function<void()> run;
+};
+
+Command add_backends_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
+
+// Applies the global options (backend choice, strict mode, threads).
+void apply_global_options(const GlobalOptions& options);
+const GlobalOptions& global_options();
+
+// Prints JSON to stdout, pretty.
+void print_json(const nlohmann::json& j);
+nlohmann::json machine_json();
+
+}  // namespace tinyopt::cli

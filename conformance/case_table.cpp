@@ -1,0 +1,15 @@
+#include "conformance/cases.h"
+
+namespace tinyopt::conformance {
+
+const std::vector<OpCase>& all_cases() {
+  static const std::vector<OpCase> cases = [] {
+    std::vector<OpCase> all;
+    add_matmul_cases(all);
+    add_elementwise_cases(all);
+    return all;
+  }();
+  return cases;
+}
+
+}  // namespace tinyopt::conformance

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tinyopt builds and runs with (Debian 12).
+# Usage: scripts/install_deps.sh [--tests]   (--tests adds what only the test suite uses)
+# Skips apt-get entirely when everything is already installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libdnnl-dev            # oneDNN: the CPU library backend
+  libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libsqlite3-dev
+  libgtest-dev libbenchmark-dev
+  dataset-fashion-mnist  # real images for training and accuracy
+  fortunes               # real text for the character-level GPT
+)
+if [[ "${1:-}" == "--tests" ]]; then
+  packages+=(python3-torch python3-numpy)  # PyTorch interop cross-checks
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install_deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
