@@ -56,9 +56,12 @@ void run_backends(bool json) {
   if (!cuda_built) {
     std::printf("  cuda     not built (no nvcc at configure time, or -DTINYOPT_CUDA=OFF)\n");
   } else if (cuda_devices == 0) {
-    std::printf("  cuda     built, but no CUDA device is present: CUDA variants are registered and never chosen\n");
+    std::printf("  cuda     built, but no CUDA device is usable: CUDA variants are registered and never chosen\n");
+    std::printf("           %s\n", device_runtime(DeviceType::cuda)->runtime_summary().c_str());
   } else {
-    std::printf("  cuda     %d device(s)\n", cuda_devices);
+    const DeviceRuntime* rt = device_runtime(DeviceType::cuda);
+    std::printf("  cuda     %d device(s); %s\n", cuda_devices, rt->runtime_summary().c_str());
+    for (int i = 0; i < cuda_devices; ++i) std::printf("           cuda:%d %s\n", i, rt->describe(i).c_str());
   }
   std::printf("\nRouting: %s%s\n\n", backend.choice_summary().c_str(), backend.strict() ? " (strict)" : "");
   std::printf("%-10s %-14s %-6s %8s\n", "op", "variant", "device", "priority");

@@ -26,6 +26,9 @@ struct Command {
 
 Command add_backends_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_train_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+Command add_infer_command(CLI::App& app);
 
 // Applies the global options (backend choice, strict mode, threads).
 void apply_global_options(const GlobalOptions& options);

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   const std::vector<tinyopt::cli::Command> commands = {
       tinyopt::cli::add_backends_command(app),
       tinyopt::cli::add_bench_command(app),
+      tinyopt::cli::add_train_command(app),
+      tinyopt::cli::add_eval_command(app),
+      tinyopt::cli::add_infer_command(app),
   };
   try {
     app.parse(argc, argv);

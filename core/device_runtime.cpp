@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "core/dispatcher.h"
 #include "core/error.h"
 
 namespace tinyopt {
@@ -15,6 +16,9 @@ void device_runtime_install(DeviceType type, const DeviceRuntime* runtime) {
 }
 
 const DeviceRuntime* device_runtime(DeviceType type) {
+  // The CUDA backend installs its runtime when backends register; make sure
+  // that has happened even if no op was dispatched yet.
+  OptimizedBackend::instance();
   return type == DeviceType::cuda ? g_cuda_runtime.load() : nullptr;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "core/device.h"
 
@@ -19,6 +20,8 @@ struct DeviceRuntime {
   void (*copy)(void* dst, const void* src, size_t bytes, CopyKind kind, int device);
   void (*synchronize)(int device);
   void (*fill_bytes)(void* dst, int value, size_t bytes, int device);
+  std::string (*describe)(int device);                // "NVIDIA H100 (sm_90, 132 SMs, 80 GiB)"
+  std::string (*runtime_summary)();                   // runtime/driver versions, or why no device is usable
 };
 
 // Installed by backends/cuda at start-up; nullptr in a CPU-only build.

@@ -1,0 +1,87 @@
+// `tinyopt eval --model FILE`: the model's quality on real held-out data
+// (Fashion-MNIST test accuracy for image models, held-out loss for the GPT),
+// with throughput.
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "core/threads.h"
+#include "data/fashion_mnist.h"
+#include "data/text_corpus.h"
+#include "nn/char_tokenizer.h"
+#include "nn/train.h"
+
+namespace tinyopt::cli {
+
+namespace {
+
+struct Options {
+  std::string model;
+  int64_t batch_size = 256;
+  int64_t max_windows = 0;
+  bool json = false;
+};
+
+// Fashion-MNIST images shaped for the model's input ([1, 28, 28] or [784]).
+Tensor images_for(const nn::Model& model, const Tensor& images, const std::string& path) {
+  int64_t per_sample = 1;
+  for (int64_t d : model.input_shape) per_sample *= d;
+  TINYOPT_CHECK(per_sample == 784, "{}: input_shape {} does not take 28x28 Fashion-MNIST images", path,
+                Shape(model.input_shape).str());
+  std::vector<int64_t> shape{images.size(0)};
+  shape.insert(shape.end(), model.input_shape.begin(), model.input_shape.end());
+  return images.reshape(Shape(shape));
+}
+
+void run_eval(const Options& o) {
+  nn::Model model = nn::load_model(o.model);
+  if (model.kind == nn::ModelKind::sequential) {
+    TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
+                  model.num_classes());
+    const FashionMnist data = load_fashion_mnist();
+    const nn::EvalResult r =
+        nn::evaluate_classifier(model, images_for(model, data.test_images, o.model), data.test_labels, o.batch_size);
+    if (o.json) {
+      print_json({{"model", o.model}, {"metric", "test_accuracy"}, {"test_accuracy", r.accuracy}, {"test_loss", r.loss},
+                  {"samples", r.samples}, {"samples_per_second", r.samples_per_second()}, {"threads", num_threads()},
+                  {"batch_size", o.batch_size}});
+    } else {
+      std::printf("%s: test accuracy %.2f%% on %lld Fashion-MNIST test images (loss %.4f), %.0f samples/s "
+                  "(batch %lld, %d threads)\n",
+                  o.model.c_str(), 100 * r.accuracy, (long long)r.samples, r.loss, r.samples_per_second(),
+                  (long long)o.batch_size, num_threads());
+    }
+    return;
+  }
+  const TextCorpus corpus = load_text_corpus();
+  // The held-out text must be expressible in the model's vocabulary.
+  nn::CharTokenizer tokenizer(model.vocab);
+  const std::vector<int32_t> ids = tokenizer.encode(corpus.heldout_text);
+  Tensor tokens = Tensor::empty({static_cast<int64_t>(ids.size())}, DType::i32);
+  std::copy(ids.begin(), ids.end(), tokens.data<int32_t>());
+  const nn::EvalResult r = nn::evaluate_gpt(model, tokens, 0, o.max_windows);
+  const double bpc = r.loss / std::log(2.0);
+  if (o.json) {
+    print_json({{"model", o.model}, {"metric", "heldout_loss"}, {"heldout_loss", r.loss}, {"bits_per_char", bpc},
+                {"tokens", r.samples}, {"tokens_per_second", r.samples_per_second()}, {"threads", num_threads()}});
+  } else {
+    std::printf("%s: held-out loss %.4f nats/char (%.3f bits/char) over %lld characters, %.0f tokens/s (%d threads)\n",
+                o.model.c_str(), r.loss, bpc, (long long)r.samples, r.samples_per_second(), num_threads());
+  }
+}
+
+}  // namespace
+
+Command add_eval_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("eval", "Quality of a model on real held-out data, with throughput");
+  static Options o;
+  sub->add_option("--model", o.model, "Model file (.safetensors)")->required();
+  sub->add_option("--batch-size", o.batch_size, "Batch size for image models")->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}));
+  sub->add_option("--max-windows", o.max_windows, "GPT: evaluate at most this many context windows (0 = all)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
+  sub->add_flag("--json", o.json, "Print JSON");
+  return {sub, [] { run_eval(o); }};
+}
+
+}  // namespace tinyopt::cli

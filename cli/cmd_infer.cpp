@@ -1,0 +1,83 @@
+// `tinyopt infer --model FILE --input X.npy --output Y.npy`: runs a model on
+// NumPy input. Images: float32 [N, C, H, W] or [N, features] -> logits
+// [N, classes]. GPT: integer token ids [N, T] -> logits float32 [N, T, vocab].
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "io/npy.h"
+#include "nn/model.h"
+
+namespace tinyopt::cli {
+
+namespace {
+
+struct Options {
+  std::string model, input, output;
+  bool json = false;
+};
+
+Tensor as_i32_ids(const Tensor& x, const std::string& path, int64_t vocab) {
+  TINYOPT_CHECK(x.dtype() == DType::i32 || x.dtype() == DType::i64 || x.dtype() == DType::u8 || x.dtype() == DType::i8,
+                "{}: GPT input must hold integer token ids, found {}", path, x.describe());
+  Tensor ids = Tensor::empty(x.shape(), DType::i32);
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    int64_t v = 0;
+    switch (x.dtype()) {
+      case DType::i32: v = x.data<int32_t>()[i]; break;
+      case DType::i64: v = x.data<int64_t>()[i]; break;
+      case DType::u8: v = x.data<uint8_t>()[i]; break;
+      case DType::i8: v = x.data<int8_t>()[i]; break;
+      default: break;
+    }
+    TINYOPT_CHECK(v >= 0 && v < vocab, "{}: token id {} at position {} is outside the vocabulary [0, {})", path, v, i,
+                  vocab);
+    ids.data<int32_t>()[i] = static_cast<int32_t>(v);
+  }
+  return ids;
+}
+
+void run_infer(const Options& o) {
+  nn::Model model = nn::load_model(o.model);
+  const Tensor x = load_npy(o.input);
+  Tensor y;
+  if (model.kind == nn::ModelKind::gpt) {
+    const auto& c = model.gpt().config();
+    TINYOPT_CHECK(x.ndim() == 2 && x.size(0) >= 1 && x.size(1) >= 1,
+                  "{}: GPT input must be token ids [N, T], found {}", o.input, x.describe());
+    TINYOPT_CHECK(x.size(1) <= c.block_size, "{}: sequence length {} exceeds the model's block_size {}", o.input,
+                  x.size(1), c.block_size);
+    y = model.forward(as_i32_ids(x, o.input, c.vocab_size));
+  } else {
+    TINYOPT_CHECK(x.dtype() == DType::f32, "{}: image input must be float32, found {}", o.input, x.describe());
+    int64_t per_sample = 1;
+    for (int64_t d : model.input_shape) per_sample *= d;
+    std::vector<int64_t> want{x.ndim() >= 1 ? x.size(0) : 0};
+    want.insert(want.end(), model.input_shape.begin(), model.input_shape.end());
+    const bool exact = x.shape() == Shape(want);
+    const bool flat = x.ndim() == 2 && x.size(1) == per_sample;
+    TINYOPT_CHECK(x.ndim() >= 2 && x.size(0) >= 1 && (exact || flat),
+                  "{}: expected input [N, {}] or [N, {}] for this model, found {}", o.input,
+                  fmt::join(model.input_shape, ", "), per_sample, x.describe());
+    y = model.forward(x.reshape(Shape(want)));
+  }
+  save_npy(o.output, y);
+  if (o.json) {
+    print_json({{"model", o.model}, {"input", o.input}, {"output", o.output}, {"output_shape", y.shape().to_vector()}});
+  } else {
+    std::printf("wrote %s: %s\n", o.output.c_str(), y.describe().c_str());
+  }
+}
+
+}  // namespace
+
+Command add_infer_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("infer", "Run a model on a NumPy .npy input and write .npy logits");
+  static Options o;
+  sub->add_option("--model", o.model, "Model file (.safetensors)")->required();
+  sub->add_option("--input", o.input, "Input .npy")->required();
+  sub->add_option("--output", o.output, "Output .npy (written atomically)")->required();
+  sub->add_flag("--json", o.json, "Print JSON");
+  return {sub, [] { run_infer(o); }};
+}
+
+}  // namespace tinyopt::cli

@@ -1,0 +1,276 @@
+#include "nn/model.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "io/safetensors.h"
+#include "nn/activations.h"
+#include "nn/conv2d.h"
+#include "nn/dropout.h"
+#include "nn/flatten.h"
+#include "nn/linear.h"
+#include "nn/pooling.h"
+
+namespace tinyopt::nn {
+
+namespace {
+
+using json = nlohmann::json;
+
+int64_t get_int(const json& obj, const char* key, const std::string& where, std::optional<int64_t> fallback = {}) {
+  if (!obj.contains(key)) {
+    TINYOPT_CHECK(fallback.has_value(), "{}: missing required key '{}'", where, key);
+    return *fallback;
+  }
+  const json& v = obj.at(key);
+  // PyTorch writes kernel_size/stride/padding as an int or a pair; we support square ones.
+  if (v.is_array()) {
+    TINYOPT_CHECK(v.size() == 2 && v[0].is_number_integer() && v[0] == v[1],
+                  "{}: '{}' = {} is not supported (only square values such as 3 or [3, 3])", where, key, v.dump());
+    return v[0].get<int64_t>();
+  }
+  TINYOPT_CHECK(v.is_number_integer(), "{}: '{}' must be an integer, found {}", where, key, v.dump());
+  const int64_t n = v.get<int64_t>();
+  TINYOPT_CHECK(n >= 0 && n <= (int64_t{1} << 24), "{}: '{}' = {} is out of range", where, key, n);
+  return n;
+}
+
+bool get_bool(const json& obj, const char* key, const std::string& where, bool fallback) {
+  if (!obj.contains(key)) return fallback;
+  TINYOPT_CHECK(obj.at(key).is_boolean(), "{}: '{}' must be true or false, found {}", where, key, obj.at(key).dump());
+  return obj.at(key).get<bool>();
+}
+
+// Keys a layer may carry: its own arguments plus PyTorch defaults we accept
+// only at their default value (so an export with e.g. dilation 2 is refused
+// instead of silently computed wrong).
+void check_keys(const json& layer, const std::vector<std::string>& allowed, const std::string& where) {
+  static const std::map<std::string, json> defaults = {
+      {"dilation", 1}, {"groups", 1}, {"padding_mode", "zeros"}, {"inplace", false}, {"approximate", "none"},
+      {"ceil_mode", false}, {"return_indices", false}, {"start_dim", 1}, {"end_dim", -1}};
+  for (const auto& [key, value] : layer.items()) {
+    if (key == "type" || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    auto d = defaults.find(key);
+    if (d != defaults.end()) {
+      const bool ok = value == d->second || (key == "inplace" && value.is_boolean()) ||
+                      ((key == "dilation") && value.is_array() && value.size() == 2 && value[0] == 1 && value[1] == 1);
+      TINYOPT_CHECK(ok, "{}: '{}' = {} is not supported (only {})", where, key, value.dump(), d->second.dump());
+      continue;
+    }
+    std::string valid;
+    for (const auto& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
+    fail("{}: unknown key '{}' (valid keys: type{}{})", where, key, valid.empty() ? "" : ", ", valid);
+  }
+}
+
+std::string shape_str(const std::vector<int64_t>& s) { return Shape(s).str(); }
+
+Model build_sequential(const json& config, Rng* rng) {
+  Model model;
+  model.kind = ModelKind::sequential;
+  TINYOPT_CHECK(config.contains("input_shape") && config["input_shape"].is_array() && !config["input_shape"].empty() &&
+                    config["input_shape"].size() <= 3,
+                "config: 'input_shape' must be a list of 1 to 3 positive integers (per sample, e.g. [1, 28, 28])");
+  for (const json& d : config["input_shape"]) {
+    TINYOPT_CHECK(d.is_number_integer() && d.get<int64_t>() > 0 && d.get<int64_t>() <= (1 << 20),
+                  "config: 'input_shape' entries must be positive integers, found {}", d.dump());
+    model.input_shape.push_back(d.get<int64_t>());
+  }
+  TINYOPT_CHECK(config.contains("layers") && config["layers"].is_array() && !config["layers"].empty(),
+                "config: 'layers' must be a non-empty list");
+  TINYOPT_CHECK(config["layers"].size() <= 1000, "config: {} layers is more than the limit of 1000",
+                config["layers"].size());
+  auto seq = std::make_unique<Sequential>();
+  std::vector<int64_t> shape = model.input_shape;  // per-sample shape flowing through the layers
+  bool first_trainable = true;
+  for (size_t i = 0; i < config["layers"].size(); ++i) {
+    const json& layer = config["layers"][i];
+    const std::string name = std::to_string(i);
+    TINYOPT_CHECK(layer.is_object() && layer.contains("type") && layer["type"].is_string(),
+                  "config: layer {} must be an object with a string 'type'", i);
+    const std::string type = layer["type"].get<std::string>();
+    const std::string where = fmt::format("config: layer {} ({})", i, type);
+    if (type == "linear") {
+      check_keys(layer, {"in_features", "out_features", "bias"}, where);
+      const int64_t in = get_int(layer, "in_features", where), out = get_int(layer, "out_features", where);
+      TINYOPT_CHECK(shape.size() == 1 && shape[0] == in,
+                    "{}: in_features {} does not match its input of per-sample shape {} (flatten first?)", where, in,
+                    shape_str(shape));
+      auto l = std::make_unique<Linear>(name, in, out, get_bool(layer, "bias", where, true), rng);
+      if (first_trainable) l->set_needs_input_grad(false);
+      first_trainable = false;
+      seq->append(std::move(l));
+      shape = {out};
+    } else if (type == "conv2d") {
+      check_keys(layer, {"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"}, where);
+      const int64_t in = get_int(layer, "in_channels", where), out = get_int(layer, "out_channels", where);
+      const int64_t k = get_int(layer, "kernel_size", where), s = get_int(layer, "stride", where, 1),
+                    p = get_int(layer, "padding", where, 0);
+      TINYOPT_CHECK(shape.size() == 3 && shape[0] == in,
+                    "{}: in_channels {} does not match its input of per-sample shape {} (expected [C, H, W])", where,
+                    in, shape_str(shape));
+      TINYOPT_CHECK(k >= 1 && s >= 1, "{}: kernel_size and stride must be positive", where);
+      TINYOPT_CHECK(shape[1] + 2 * p >= k && shape[2] + 2 * p >= k, "{}: kernel {} does not fit input {}", where, k,
+                    shape_str(shape));
+      auto l = std::make_unique<Conv2d>(name, in, out, k, s, p, get_bool(layer, "bias", where, true), rng);
+      if (first_trainable) l->set_needs_input_grad(false);
+      first_trainable = false;
+      seq->append(std::move(l));
+      shape = {out, (shape[1] + 2 * p - k) / s + 1, (shape[2] + 2 * p - k) / s + 1};
+    } else if (type == "maxpool2d") {
+      check_keys(layer, {"kernel_size", "stride", "padding"}, where);
+      const int64_t k = get_int(layer, "kernel_size", where);
+      int64_t s = k;
+      if (layer.contains("stride") && !layer["stride"].is_null()) s = get_int(layer, "stride", where);
+      const int64_t p = get_int(layer, "padding", where, 0);
+      TINYOPT_CHECK(shape.size() == 3, "{}: needs a [C, H, W] input, found per-sample shape {}", where,
+                    shape_str(shape));
+      TINYOPT_CHECK(k >= 1 && s >= 1 && 2 * p <= k, "{}: invalid kernel {} stride {} padding {}", where, k, s, p);
+      TINYOPT_CHECK(shape[1] + 2 * p >= k && shape[2] + 2 * p >= k, "{}: kernel {} does not fit input {}", where, k,
+                    shape_str(shape));
+      seq->append(std::make_unique<MaxPool2d>(k, s, p));
+      shape = {shape[0], (shape[1] + 2 * p - k) / s + 1, (shape[2] + 2 * p - k) / s + 1};
+    } else if (type == "relu" || type == "gelu") {
+      check_keys(layer, {}, where);
+      if (type == "relu") seq->append(std::make_unique<ReLU>());
+      else seq->append(std::make_unique<GELU>());
+    } else if (type == "flatten") {
+      check_keys(layer, {}, where);
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      seq->append(std::make_unique<Flatten>());
+      shape = {n};
+    } else if (type == "dropout") {
+      check_keys(layer, {"p"}, where);
+      double p = 0.5;
+      if (layer.contains("p")) {
+        TINYOPT_CHECK(layer["p"].is_number(), "{}: 'p' must be a number", where);
+        p = layer["p"].get<double>();
+      }
+      TINYOPT_CHECK(p >= 0 && p < 1, "{}: p must be in [0, 1), found {}", where, p);
+      seq->append(std::make_unique<Dropout>(p, rng ? rng->next() : 0));
+    } else {
+      fail("{}: unknown layer type '{}' (valid: linear, conv2d, relu, gelu, maxpool2d, flatten, dropout)", where,
+           type);
+    }
+  }
+  model.module = std::move(seq);
+  model.config = config;
+  return model;
+}
+
+Model build_gpt(const json& config, Rng* rng, const std::vector<std::string>& vocab, bool tied) {
+  check_keys(config, {"arch", "vocab_size", "n_layer", "n_head", "n_embd", "block_size", "bias", "dropout"}, "config (gpt)");
+  GPTConfig c;
+  c.vocab_size = get_int(config, "vocab_size", "config (gpt)");
+  c.n_layer = get_int(config, "n_layer", "config (gpt)");
+  c.n_head = get_int(config, "n_head", "config (gpt)");
+  c.n_embd = get_int(config, "n_embd", "config (gpt)");
+  c.block_size = get_int(config, "block_size", "config (gpt)");
+  c.bias = get_bool(config, "bias", "config (gpt)", true);
+  c.validate();
+  TINYOPT_CHECK(vocab.empty() || static_cast<int64_t>(vocab.size()) == c.vocab_size,
+                "config (gpt): vocab has {} entries but vocab_size is {}", vocab.size(), c.vocab_size);
+  Model model;
+  model.kind = ModelKind::gpt;
+  model.config = config;
+  model.vocab = vocab;
+  model.module = std::make_unique<GPT>(c, tied, rng);
+  return model;
+}
+
+std::string arch_of(const json& config) {
+  TINYOPT_CHECK(config.is_object() && config.contains("arch") && config["arch"].is_string(),
+                "config: must be a JSON object with a string 'arch' (\"sequential\" or \"gpt\")");
+  return config["arch"].get<std::string>();
+}
+
+}  // namespace
+
+Sequential& Model::sequential() {
+  TINYOPT_CHECK(kind == ModelKind::sequential, "model is a GPT, not a sequential image model");
+  return static_cast<Sequential&>(*module);
+}
+
+GPT& Model::gpt() {
+  TINYOPT_CHECK(kind == ModelKind::gpt, "model is a sequential image model, not a GPT");
+  return static_cast<GPT&>(*module);
+}
+
+int64_t Model::num_classes() {
+  Sequential& seq = sequential();
+  for (size_t i = seq.size(); i-- > 0;) {
+    if (auto* l = dynamic_cast<Linear*>(&seq.layer(i))) return l->out_features();
+  }
+  fail("model has no linear layer to produce class logits");
+}
+
+std::map<std::string, Tensor> Model::state_dict() {
+  std::map<std::string, Tensor> out;
+  for (Parameter* p : module->parameters()) out[p->name] = p->value;
+  return out;
+}
+
+Model build_model(const json& config, Rng* rng, const std::vector<std::string>& vocab) {
+  const std::string arch = arch_of(config);
+  if (arch == "sequential") return build_sequential(config, rng);
+  if (arch == "gpt") return build_gpt(config, rng, vocab, /*tied=*/false);
+  fail("config: unknown arch '{}' (valid: sequential, gpt)", arch);
+}
+
+Model load_model(const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  json config;
+  try {
+    config = json::parse(file.require_metadata("config"));
+  } catch (const json::exception& e) {
+    fail("{}: metadata 'config' is not valid JSON: {}", path, e.what());
+  }
+  Model model;
+  try {
+    const std::string arch = arch_of(config);
+    if (arch == "gpt") {
+      std::vector<std::string> vocab;
+      json v;
+      try {
+        v = json::parse(file.require_metadata("vocab"));
+      } catch (const json::exception& e) {
+        fail("metadata 'vocab' is not valid JSON: {}", e.what());
+      }
+      TINYOPT_CHECK(v.is_array(), "metadata 'vocab' must be a JSON list of strings");
+      for (const json& ch : v) {
+        TINYOPT_CHECK(ch.is_string(), "metadata 'vocab' must contain only strings, found {}", ch.dump());
+        vocab.push_back(ch.get<std::string>());
+      }
+      model = build_gpt(config, nullptr, vocab, /*tied=*/!file.contains("lm_head.weight"));
+      // nanoGPT's non-flash attention keeps its causal mask as a buffer; accept and ignore it.
+      const auto& c = model.gpt().config();
+      for (int64_t i = 0; i < c.n_layer; ++i) {
+        const std::string mask = "transformer.h." + std::to_string(i) + ".attn.bias";
+        if (file.contains(mask) && file.tensors.at(mask).ndim() == 4) file.get(mask);
+      }
+    } else {
+      model = build_model(config, nullptr);
+    }
+  } catch (const Error& e) {
+    fail("{}: {}", path, e.what());
+  }
+  for (Parameter* p : model.module->parameters()) {
+    const Tensor& t = file.require(p->name, DType::f32, p->value.shape());
+    p->value.copy_from(t);
+  }
+  file.check_all_consumed();
+  for (const auto& [key, value] : file.metadata)
+    if (key != "config" && key != "vocab") model.metadata[key] = value;
+  return model;
+}
+
+void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, std::string> meta = model.metadata;
+  for (const auto& [k, v] : metadata) meta[k] = v;
+  meta["config"] = model.config.dump();
+  if (model.kind == ModelKind::gpt) meta["vocab"] = json(model.vocab).dump();
+  save_safetensors(path, model.state_dict(), meta);
+}
+
+}  // namespace tinyopt::nn

@@ -1,0 +1,57 @@
+// Model files: one .safetensors file per model, PyTorch-compatible.
+//
+// __metadata__["config"] is a JSON string describing the architecture:
+//   sequential: {"arch": "sequential", "input_shape": [1, 28, 28], "layers": [
+//                 {"type": "conv2d", "in_channels": 1, "out_channels": 32, "kernel_size": 3, ...},
+//                 {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2}, {"type": "flatten"},
+//                 {"type": "linear", "in_features": 1600, "out_features": 128}, ...]}
+//     layer types: linear, conv2d, relu, gelu, maxpool2d, flatten, dropout, with the
+//     constructor arguments of the matching torch.nn module under their PyTorch names;
+//     tensors are named like torch.nn.Sequential's state_dict ("0.weight", "0.bias", ...).
+//   gpt: {"arch": "gpt", "vocab_size", "n_layer", "n_head", "n_embd", "block_size", "bias"}
+//     (nanoGPT's GPTConfig), tensors named as nanoGPT's state_dict; without
+//     lm_head.weight the head is tied to transformer.wte.weight. __metadata__["vocab"]
+//     is a JSON list of the characters in token-id order.
+// Every other metadata key (e.g. measured test accuracy) is kept as is.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "nn/gpt.h"
+#include "nn/init.h"
+#include "nn/module.h"
+#include "nn/sequential.h"
+
+namespace tinyopt::nn {
+
+enum class ModelKind { sequential, gpt };
+
+class Model {
+ public:
+  ModelKind kind = ModelKind::sequential;
+  nlohmann::json config;
+  std::map<std::string, std::string> metadata;  // all metadata except "config" and "vocab"
+  std::vector<int64_t> input_shape;             // sequential: per-sample shape, e.g. [1, 28, 28]
+  std::vector<std::string> vocab;               // gpt: token id -> character (UTF-8)
+  std::unique_ptr<Module> module;
+
+  Sequential& sequential();
+  GPT& gpt();
+  Tensor forward(const Tensor& x) { return module->forward(x); }
+  int64_t num_classes();  // sequential: outputs of the last layer
+  // name -> tensor in PyTorch state_dict naming (tied GPT head omitted).
+  std::map<std::string, Tensor> state_dict();
+};
+
+// Builds a model from its config (random init from rng when given).
+// Throws a clear error naming the layer for any invalid or inconsistent config.
+Model build_model(const nlohmann::json& config, Rng* rng, const std::vector<std::string>& vocab = {});
+Model load_model(const std::string& path);
+// Writes atomically; `metadata` entries are added to the model's own.
+void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace tinyopt::nn
