@@ -10,7 +10,10 @@ void register_cuda_variants();
 
 namespace tinyopt {
 
+void register_op_costs();  // core/op_costs.cpp: the profiler's FLOP/byte formulas
+
 void register_backends() {
+  register_op_costs();
   cpu::register_cpu_variants();
 #if defined(TINYOPT_HAVE_CUDA)
   cuda::register_cuda_variants();

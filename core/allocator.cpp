@@ -64,9 +64,16 @@ AllocatorStats TrackingAllocator::stats() const {
   return stats_;
 }
 
-void TrackingAllocator::reset_peak() {
+int64_t TrackingAllocator::reset_peak() {
   std::lock_guard<std::mutex> lock(mutex_);
+  const int64_t old = stats_.peak_bytes;
   stats_.peak_bytes = stats_.current_bytes;
+  return old;
+}
+
+void TrackingAllocator::restore_peak(int64_t at_least) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.peak_bytes = std::max(stats_.peak_bytes, at_least);
 }
 
 uint64_t TrackingAllocator::next_sequence() const {

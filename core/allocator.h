@@ -36,7 +36,11 @@ class TrackingAllocator {
   void deallocate(void* ptr);
 
   AllocatorStats stats() const;
-  void reset_peak();
+  // Starts a new high-water mark at the current bytes and returns the old one,
+  // so a scope can measure its own peak and then restore_peak(old): scopes nest.
+  int64_t reset_peak();
+  // peak = max(peak, at_least).
+  void restore_peak(int64_t at_least);
   uint64_t next_sequence() const;
   // Live allocations made at or after `since_sequence`, oldest first.
   std::vector<LiveAllocation> live_since(uint64_t since_sequence) const;

@@ -22,6 +22,11 @@ struct DeviceRuntime {
   void (*fill_bytes)(void* dst, int value, size_t bytes, int device);
   std::string (*describe)(int device);                // "NVIDIA H100 (sm_90, 132 SMs, 80 GiB)"
   std::string (*runtime_summary)();                   // runtime/driver versions, or why no device is usable
+  // Timing events on the device's default stream (cudaEvent_t), for Timer.
+  void* (*event_create)(int device);
+  void (*event_destroy)(void* event, int device);      // never throws
+  void (*event_record)(void* event, int device);
+  double (*event_elapsed_seconds)(void* start, void* end, int device);  // waits for `end`
 };
 
 // Installed by backends/cuda at start-up; nullptr in a CPU-only build.

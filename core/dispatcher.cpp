@@ -37,6 +37,13 @@ std::string join(const std::vector<std::string>& items) {
 
 std::atomic<bool> OpBase::backends_ready_{false};
 
+namespace {
+std::atomic<DispatchObserver*> g_observer{nullptr};
+}
+
+DispatchObserver* dispatch_observer() { return g_observer.load(std::memory_order_relaxed); }
+void dispatch_observer_install(DispatchObserver* observer) { g_observer.store(observer); }
+
 OpBase::OpBase(const char* name) : name_(name) { enrolled_ops().push_back(this); }
 
 int OpBase::find_variant(std::string_view name) const {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/dispatch_observer.h"
 #include "core/tensor.h"
 
 namespace tinyopt {
@@ -85,6 +86,10 @@ class Op : public OpBase {
  public:
   using OpBase::OpBase;
 
+  // The op's cost formula (FLOPs, bytes) for the profiler; set once at start-up.
+  void set_cost(OpCost (*cost)(const Args&)) { cost_ = cost; }
+  OpCost cost(const Args& args) const { return cost_ ? cost_(args) : OpCost{}; }
+
   // Registration (start-up only, before any dispatch).
   void add(Variant<Args> variant) {
     auto pos = variants_.begin();
@@ -123,7 +128,7 @@ class Op : public OpBase {
     const Device device = args_device(args);
     if (const Variant<Args>* v = select(args, device)) {
       if (debug()) log_route(args.describe(), v->name, chosen_.load() >= 0 ? "explicit" : "auto");
-      v->run(args);
+      run_observed(*v, args, device, false);
       return;
     }
     if (device.is_cuda()) {
@@ -144,6 +149,18 @@ class Op : public OpBase {
   }
 
  private:
+  // Runs a variant, reporting it to the profiler when one is installed.
+  void run_observed(const Variant<Args>& v, const Args& args, Device device, bool fallback) const {
+    DispatchObserver* observer = dispatch_observer();
+    if (observer == nullptr) {
+      v.run(args);
+      return;
+    }
+    const int64_t token = observer->op_begin({name_, v.name.c_str(), device, OpShapes::of(args), cost(args), fallback});
+    v.run(args);
+    observer->op_end(token);
+  }
+
   static Device args_device(const Args& args) {
     Device device;
     bool first = true;
@@ -162,7 +179,7 @@ class Op : public OpBase {
     host.visit([](Tensor& t, bool) { t = t.to(Device::cpu()); });
     const Variant<Args>* v = select(host, Device::cpu());
     if (v == nullptr) fail_no_variant(host.describe(), Device::cpu());
-    v->run(host);
+    run_observed(*v, host, Device::cpu(), true);
     // Copy outputs back, pairing tensors by their visit order.
     std::vector<Tensor*> originals;
     const_cast<Args&>(args).visit([&](Tensor& t, bool is_output) { originals.push_back(is_output ? &t : nullptr); });
@@ -174,6 +191,7 @@ class Op : public OpBase {
   }
 
   std::vector<Variant<Args>> variants_;
+  OpCost (*cost_)(const Args&) = nullptr;
 };
 
 }  // namespace tinyopt

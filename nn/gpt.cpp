@@ -1,5 +1,8 @@
 #include "nn/gpt.h"
 
+#include <optional>
+
+#include "core/dispatch_observer.h"
 #include "core/ops.h"
 #include "core/ops_nn.h"
 
@@ -52,6 +55,8 @@ Tensor GPT::forward(const Tensor& ids) {
   const int64_t b = ids.size(0), t = ids.size(1);
   TINYOPT_CHECK(t >= 1 && t <= config_.block_size, "gpt: sequence length {} must be in 1..block_size {}", t,
                 config_.block_size);
+  const bool observed = dispatch_observer() != nullptr;  // profiler layer scopes, named only when observed
+  std::optional<LayerScope> scope(std::in_place, "embedding", observed ? "embeddings" : "");
   Tensor pos = Tensor::empty({t}, DType::i32);
   for (int64_t i = 0; i < t; ++i) pos.data<int32_t>()[i] = static_cast<int32_t>(i);
   Tensor tok = wte.forward(ids);  // [B, T, C]
@@ -61,12 +66,20 @@ Tensor GPT::forward(const Tensor& ids) {
   BiasAddArgs add_pos{tok.reshape({b, t * config_.n_embd}), pe.reshape({t * config_.n_embd}),
                       x.reshape({b, t * config_.n_embd})};
   ops::bias_add(add_pos);
-  for (auto& block : blocks) x = block->forward(x);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    scope.reset();
+    scope.emplace("transformer_block", observed ? "transformer.h." + std::to_string(i) : "");
+    x = blocks[i]->forward(x);
+  }
+  scope.reset();
+  scope.emplace("layernorm", observed ? "transformer.ln_f" : "");
   Tensor h = ln_f.forward(x);
   if (training_) {
     h_final_ = h;
     ids_shape_ = ids.shape();
   }
+  scope.reset();
+  scope.emplace("linear", observed ? "lm_head" : "");
   Tensor logits = matmul(h.reshape({b * t, config_.n_embd}), lm_head.value, false, true);
   return logits.reshape({b, t, config_.vocab_size});
 }

@@ -1,10 +1,18 @@
 #include "nn/sequential.h"
 
+#include "core/dispatch_observer.h"
+
 namespace tinyopt::nn {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (auto& layer : layers_) h = layer->forward(h);
+  // Profiler layer scopes ("0:conv2d"); names are only built while one observes.
+  const bool observed = dispatch_observer() != nullptr;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const std::string type = observed ? layers_[i]->type() : std::string();
+    LayerScope scope(type.c_str(), observed ? std::to_string(i) + ":" + type : std::string());
+    h = layers_[i]->forward(h);
+  }
   return h;
 }
 

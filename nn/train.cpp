@@ -99,6 +99,9 @@ std::vector<EpochStats> train_classifier(Model& model, const Tensor& images, con
   std::vector<int64_t> order(static_cast<size_t>(images.size(0)));
   std::vector<EpochStats> history;
   Progress progress(o.progress);
+  const int64_t steps_per_epoch = (images.size(0) + o.batch_size - 1) / o.batch_size;
+  const double total_steps = double(steps_per_epoch) * o.epochs;
+  int64_t step = 0;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng.engine());
@@ -110,6 +113,8 @@ std::vector<EpochStats> train_classifier(Model& model, const Tensor& images, con
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(o.batch_size));
       Tensor x = gather_rows(images, order, begin, end);
       Tensor y = gather_rows(labels, order, begin, end);
+      // Cosine learning-rate decay over the whole run.
+      optimizer->set_lr(o.min_lr + 0.5 * (o.lr - o.min_lr) * (1 + std::cos(M_PI * double(step++) / total_steps)));
       model.module->zero_grad();
       Tensor logits = model.forward(x);
       Tensor dlogits;

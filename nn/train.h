@@ -15,6 +15,7 @@ struct ClassifierTrainOptions {
   int epochs = 5;
   int64_t batch_size = 64;
   double lr = 1e-3;
+  double min_lr = 0;                // cosine decay from lr to min_lr over all steps (min_lr = lr: constant)
   std::string optimizer = "adamw";  // "adamw" or "sgd" (momentum 0.9)
   double weight_decay = 0.0;
   uint64_t seed = 1;

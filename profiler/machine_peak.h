@@ -3,6 +3,8 @@
 // numbers, not against a datasheet.
 #pragma once
 
+#include <string>
+
 namespace tinyopt {
 
 // Runs a short register-only FMA loop (many independent accumulators, no
@@ -12,5 +14,44 @@ double measure_fp32_peak_gflops(int threads, double seconds = 0.2);
 
 // Name of the instruction set the peak kernel used ("avx512", "avx2", "scalar").
 const char* fp32_peak_isa();
+
+// STREAM's triad a[i] = b[i] + s * c[i] on `threads` threads over three f32
+// arrays each 4x the last-level cache (at least 32 MiB), so every pass goes
+// to DRAM; best pass over `seconds`, counted as STREAM does: 12 bytes per
+// element (two reads, one write; write-allocate traffic not counted).
+double measure_triad_bandwidth_gbs(int threads, double seconds = 0.2);
+
+// Both ceilings for one (machine, thread count), and the roofline's ridge point.
+struct MachinePeaks {
+  std::string key;          // "<CPU model>|threads=<n>" (or "cuda:<i>|<GPU>"): what the cache is keyed by
+  int threads = 0;
+  double fp32_gflops = 0;   // compute roof
+  double bandwidth_gbs = 0; // memory roof (DRAM)
+  std::string method;       // how they were measured, in words
+  std::string measured_at;  // UTC, ISO 8601
+  bool from_cache = false;
+  std::string cache_note;   // where they were cached, or why they could not be
+  // FLOP per byte where the two roofs meet: below it an op is memory-bound.
+  double ridge_intensity() const { return bandwidth_gbs > 0 ? fp32_gflops / bandwidth_gbs : 0; }
+};
+
+// $XDG_CACHE_HOME/tinyopt/machine.json, else ~/.cache/tinyopt/machine.json;
+// empty when neither variable is set.
+std::string machine_cache_path();
+std::string machine_key(int threads);
+
+// Measures both now (~0.5 s).
+MachinePeaks measure_machine_peaks(int threads);
+
+// The cached peaks for this machine and thread count, measured and written
+// to the cache (atomically, other keys kept) when absent or when `refresh`.
+// An unreadable or corrupt cache is replaced; an unwritable one only noted.
+MachinePeaks machine_peaks(int threads, const std::string& cache_path = machine_cache_path(), bool refresh = false);
+
+// A CUDA device's peaks through the dispatcher: cuBLAS-class f32 matmul
+// (4096^3) GFLOP/s and device-to-device copy GB/s, timed with CUDA events.
+// Requires a usable device (throws otherwise). Cached like the CPU peaks.
+MachinePeaks cuda_machine_peaks(int device, const std::string& cache_path = machine_cache_path(),
+                                bool refresh = false);
 
 }  // namespace tinyopt

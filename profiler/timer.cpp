@@ -1,11 +1,14 @@
 #include "profiler/timer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "core/device_runtime.h"
 #include "core/error.h"
+#include "core/threads.h"
 
 namespace tinyopt {
 
@@ -43,25 +46,131 @@ TimingStats summarize(std::vector<double> samples) {
   return s;
 }
 
+// Times one call of a function. On the CPU it reads the (injectable) clock.
+// On a CUDA device it brackets the call with two events on the default
+// stream after a synchronize, so the sample is the device time of the work
+// the call enqueued, finished, and not the few microseconds of its launch.
+class Timer::Stopwatch {
+ public:
+  Stopwatch(Device device, const Clock& clock) : device_(device), clock_(clock) {
+    if (!device.is_cuda()) return;
+    device_require(device);
+    rt_ = device_runtime(device.type);
+    if (rt_->event_create == nullptr) {  // a runtime without events: synchronize around the host clock
+      rt_ = nullptr;
+      return;
+    }
+    start_ = rt_->event_create(device.index);
+    end_ = rt_->event_create(device.index);
+  }
+  ~Stopwatch() {
+    if (rt_ == nullptr) return;
+    rt_->event_destroy(start_, device_.index);
+    rt_->event_destroy(end_, device_.index);
+  }
+  Stopwatch(const Stopwatch&) = delete;
+  Stopwatch& operator=(const Stopwatch&) = delete;
+
+  double time(const std::function<void()>& fn) const {
+    if (rt_ == nullptr) {
+      const double t0 = clock_();
+      fn();
+      device_synchronize(device_);  // no-op on the CPU
+      return clock_() - t0;
+    }
+    rt_->event_record(start_, device_.index);
+    fn();
+    rt_->event_record(end_, device_.index);
+    return rt_->event_elapsed_seconds(start_, end_, device_.index);
+  }
+
+ private:
+  Device device_;
+  const Clock& clock_;
+  const DeviceRuntime* rt_ = nullptr;
+  void* start_ = nullptr;
+  void* end_ = nullptr;
+};
+
 Timer::Timer(TimerOptions options, Clock clock) : options_(options), clock_(std::move(clock)) {}
 
+// The stopping rule shared by measure() and compare(): enough runs and time,
+// then (adaptive mode) a small enough spread; the budget always ends it.
+bool Timer::done(const std::vector<double>& samples, double measured, double elapsed) const {
+  const int n = static_cast<int>(samples.size());
+  if (n >= options_.max_runs || elapsed >= options_.max_seconds) return true;
+  if (n < options_.min_runs || measured < options_.min_seconds) return false;
+  if (options_.target_spread <= 0) return true;
+  // The spread needs a sort; checking every few runs keeps that off the hot loop.
+  if (n % 5 != 0) return false;
+  return summarize(samples).spread() < options_.target_spread;
+}
+
+void Timer::finish(TimingStats& stats) const {
+  stats.threads = num_threads();
+  stats.converged = options_.target_spread <= 0 || stats.spread() < options_.target_spread;
+  if (options_.warn_spread > 0 && stats.spread() > options_.warn_spread) {
+    stats.warning = fmt::format(
+        "large spread: IQR/median {:.1f}% over {} runs (warn above {:.0f}%); the machine was noisy, so treat "
+        "this timing as approximate",
+        100 * stats.spread(), stats.runs, 100 * options_.warn_spread);
+  }
+}
+
 TimingStats Timer::measure(const std::function<void()>& fn) const {
+  Stopwatch stopwatch(options_.device, clock_);
   for (int i = 0; i < options_.warmup; ++i) fn();
   device_synchronize(options_.device);
   samples_.clear();
   double measured = 0;
   const double start_all = clock_();
-  while (static_cast<int>(samples_.size()) < options_.max_runs) {
-    const double t0 = clock_();
-    fn();
-    device_synchronize(options_.device);  // asynchronous device work is timed to completion
-    const double dt = clock_() - t0;
+  do {
+    const double dt = stopwatch.time(fn);
     samples_.push_back(dt);
     measured += dt;
-    const bool enough = static_cast<int>(samples_.size()) >= options_.min_runs && measured >= options_.min_seconds;
-    if (enough || clock_() - start_all >= options_.max_seconds) break;
+  } while (!done(samples_, measured, clock_() - start_all));
+  TimingStats stats = summarize(samples_);
+  finish(stats);
+  return stats;
+}
+
+Comparison Timer::compare(const std::function<void()>& fn_a, const std::function<void()>& fn_b) const {
+  Stopwatch stopwatch(options_.device, clock_);
+  for (int i = 0; i < options_.warmup; ++i) {
+    fn_a();
+    fn_b();
   }
-  return summarize(samples_);
+  device_synchronize(options_.device);
+  std::vector<double> ta, tb;
+  Comparison c;
+  double measured = 0;
+  const double start_all = clock_();
+  do {
+    double a = 0, b = 0;
+    if (c.ratios.size() % 2 == 0) {
+      a = stopwatch.time(fn_a);
+      b = stopwatch.time(fn_b);
+    } else {
+      b = stopwatch.time(fn_b);
+      a = stopwatch.time(fn_a);
+    }
+    ta.push_back(a);
+    tb.push_back(b);
+    c.ratios.push_back(b > 0 ? a / b : 0);
+    measured += a + b;
+  } while (!done(c.ratios, measured, clock_() - start_all));
+  c.a = summarize(ta);
+  c.b = summarize(tb);
+  c.ratio = summarize(c.ratios);
+  finish(c.a);
+  finish(c.b);
+  finish(c.ratio);
+  return c;
+}
+
+std::string format_timing(const TimingStats& s) {
+  return fmt::format("p50 {:.4f} ms (p90 {:.4f}, IQR {:.1f}%, {} runs, {} threads)", s.p50 * 1e3, s.p90 * 1e3,
+                     100 * s.spread(), s.runs, s.threads);
 }
 
 }  // namespace tinyopt

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "backends/cpu/cpu_kernels_cnn.h"
 #include "core/ops.h"
 
 namespace tinyopt::cpu {

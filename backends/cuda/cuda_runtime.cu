@@ -107,6 +107,36 @@ void runtime_fill_bytes(void* dst, int value, size_t bytes, int device) {
 
 int runtime_device_count() { return device_probe().count; }
 
+// Timing events for the Timer. cudaEventDefault (not DisableTiming): these
+// exist to be timed. Recorded on the legacy default stream, which every
+// kernel of this backend uses, so A..B brackets exactly the work in between.
+void* runtime_event_create(int device) {
+  set_device(device);
+  cudaEvent_t event = nullptr;
+  CUDA_CHECK(cudaEventCreate(&event));
+  return event;
+}
+
+// Called from destructors: errors are dropped (as in runtime_deallocate).
+void runtime_event_destroy(void* event, int device) {
+  if (event == nullptr) return;
+  if (cudaSetDevice(device) != cudaSuccess || cudaEventDestroy(static_cast<cudaEvent_t>(event)) != cudaSuccess)
+    (void)cudaGetLastError();
+}
+
+void runtime_event_record(void* event, int device) {
+  set_device(device);
+  CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(event), nullptr));
+}
+
+double runtime_event_elapsed_seconds(void* start, void* end, int device) {
+  set_device(device);
+  CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(end)));
+  float ms = 0;
+  CUDA_CHECK(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start), static_cast<cudaEvent_t>(end)));
+  return static_cast<double>(ms) * 1e-3;
+}
+
 const DeviceRuntime kCudaRuntime = {
     "cuda",
     runtime_device_count,
@@ -117,6 +147,10 @@ const DeviceRuntime kCudaRuntime = {
     runtime_fill_bytes,
     device_description,
     runtime_description,
+    runtime_event_create,
+    runtime_event_destroy,
+    runtime_event_record,
+    runtime_event_elapsed_seconds,
 };
 
 }  // namespace

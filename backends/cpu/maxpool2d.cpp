@@ -1,0 +1,113 @@
+// cpu.simd maxpool2d: each (n, c) plane is independent, so OpenMP splits the
+// N*C planes across threads (no sharing, no reduction) once the input is
+// large enough to pay for waking the team. Within a plane, output rows are
+// produced left to right; each window's valid rows and columns are clipped
+// once (padding is -inf and never wins), so the inner loops carry no bounds
+// tests. The window rule (strictly greater wins, first NaN wins) is
+// kernels::maxpool_better, shared with the reference, so the argmax of tied
+// windows is the same everywhere: the first maximum in row-major scan order.
+//
+// The common 2x2 stride-2 unpadded case has its own branch-free loop: four
+// loads, three selects per output, which the compiler vectorises.
+#include <algorithm>
+#include <limits>
+
+#include "backends/cpu/cpu_kernels_cnn.h"
+#include "kernels/pool.h"
+
+namespace tinyopt::cpu {
+
+namespace {
+
+// One plane, any kernel/stride/padding.
+void pool_plane(const float* x, float* y, int32_t* argmax, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                int64_t k, int64_t s, int64_t p) {
+  for (int64_t r = 0; r < oh; ++r) {
+    const int64_t top = r * s - p;
+    const int64_t i_lo = std::max<int64_t>(0, -top), i_hi = std::min<int64_t>(k, h - top);
+    for (int64_t c = 0; c < ow; ++c) {
+      const int64_t left = c * s - p;
+      const int64_t j_lo = std::max<int64_t>(0, -left), j_hi = std::min<int64_t>(k, w - left);
+      int64_t best_index = (top + i_lo) * w + left + j_lo;
+      float best = x[best_index];
+      for (int64_t i = i_lo; i < i_hi; ++i) {
+        const int64_t row = (top + i) * w + left;
+        for (int64_t j = j_lo; j < j_hi; ++j) {
+          const float v = x[row + j];
+          if (kernels::maxpool_better(v, best)) {
+            best = v;
+            best_index = row + j;
+          }
+        }
+      }
+      y[r * ow + c] = best;
+      if (argmax) argmax[r * ow + c] = static_cast<int32_t>(best_index);
+    }
+  }
+}
+
+// One plane, 2x2 windows, stride 2, no padding (both CNN pools).
+void pool_plane_2x2(const float* x, float* y, int32_t* argmax, int64_t w, int64_t oh, int64_t ow) {
+  for (int64_t r = 0; r < oh; ++r) {
+    const float* top = x + 2 * r * w;
+    const float* bottom = top + w;
+    float* out = y + r * ow;
+    if (argmax) {
+      int32_t* idx = argmax + r * ow;
+      const int32_t base = static_cast<int32_t>(2 * r * w);
+      const int32_t wide = static_cast<int32_t>(w);
+#pragma omp simd
+      for (int64_t c = 0; c < ow; ++c) {
+        // Scan order a, b, c, d, exactly as the generic loop.
+        float best = top[2 * c];
+        int32_t at = base + static_cast<int32_t>(2 * c);
+        const float b = top[2 * c + 1], lc = bottom[2 * c], ld = bottom[2 * c + 1];
+        if (kernels::maxpool_better(b, best)) { best = b; at = base + static_cast<int32_t>(2 * c + 1); }
+        if (kernels::maxpool_better(lc, best)) { best = lc; at = base + wide + static_cast<int32_t>(2 * c); }
+        if (kernels::maxpool_better(ld, best)) { best = ld; at = base + wide + static_cast<int32_t>(2 * c + 1); }
+        out[c] = best;
+        idx[c] = at;
+      }
+    } else {
+#pragma omp simd
+      for (int64_t c = 0; c < ow; ++c) {
+        float best = top[2 * c];
+        const float b = top[2 * c + 1], lc = bottom[2 * c], ld = bottom[2 * c + 1];
+        if (kernels::maxpool_better(b, best)) best = b;
+        if (kernels::maxpool_better(lc, best)) best = lc;
+        if (kernels::maxpool_better(ld, best)) best = ld;
+        out[c] = best;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool maxpool2d_supports(const MaxPool2dArgs& args) {
+  return args.x.is_contiguous() && args.y.is_contiguous() && (!args.argmax.defined() || args.argmax.is_contiguous());
+}
+
+void maxpool2d_run(const MaxPool2dArgs& args) {
+  const int64_t planes = args.x.size(0) * args.x.size(1);
+  const int64_t h = args.x.size(2), w = args.x.size(3), oh = args.y.size(2), ow = args.y.size(3);
+  TINYOPT_CHECK(h * w <= std::numeric_limits<int32_t>::max(),
+                "maxpool2d: a plane of {}x{} is too large for i32 argmax indices", h, w);
+  const float* x = args.x.data<float>();
+  float* y = args.y.data<float>();
+  int32_t* argmax = args.argmax.defined() ? args.argmax.data<int32_t>() : nullptr;
+  const int64_t k = args.kernel, s = args.stride, p = args.pad;
+  const bool two_by_two = k == 2 && s == 2 && p == 0;
+#pragma omp parallel for schedule(static) if (planes * h * w >= 65536)
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const float* xp = x + plane * h * w;
+    float* yp = y + plane * oh * ow;
+    int32_t* ap = argmax ? argmax + plane * oh * ow : nullptr;
+    if (two_by_two)
+      pool_plane_2x2(xp, yp, ap, w, oh, ow);
+    else
+      pool_plane(xp, yp, ap, h, w, oh, ow, k, s, p);
+  }
+}
+
+}  // namespace tinyopt::cpu
