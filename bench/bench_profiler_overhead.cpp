@@ -100,6 +100,44 @@ void BM_CnnOverhead(benchmark::State& state) {
   state.counters["ratio_iqr_pct"] = 100.0 * c.ratio.iqr;
   state.counters["pairs"] = c.ratio.runs;
 }
+// What the hooks alone cost (layer names built, OpShapes captured, cost
+// formulas evaluated, virtual calls) with an observer that records nothing:
+// the part of the overhead that is not the ProfilerContext's bookkeeping.
+class NullObserver final : public DispatchObserver {
+ public:
+  int64_t op_begin(const OpCallInfo&) override { return 0; }
+  void op_end(int64_t) override {}
+  int64_t layer_begin(const char*, const std::string&) override { return 0; }
+  void layer_end(int64_t) override {}
+};
+
+void BM_CnnHooksOnly(benchmark::State& state) {
+  Cnn cnn(state.range(0));
+  TimerOptions options;
+  options.min_runs = 200;
+  options.min_seconds = 1.0;
+  options.max_seconds = 10.0;
+  options.max_runs = 100000;
+  NullObserver null;
+  Comparison c;
+  for (auto _ : state) {
+    c = Timer(options, Clock(process_cpu_seconds))
+            .compare(
+                [&] {
+                  dispatch_observer_install(&null);
+                  benchmark::DoNotOptimize(cnn.model.forward(cnn.input));
+                },
+                [&] {
+                  dispatch_observer_install(nullptr);
+                  benchmark::DoNotOptimize(cnn.model.forward(cnn.input));
+                });
+  }
+  dispatch_observer_install(nullptr);
+  state.counters["overhead_pct"] = 100.0 * (c.ratio.p50 - 1.0);
+  state.counters["pairs"] = c.ratio.runs;
+}
+BENCHMARK(BM_CnnHooksOnly)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 // The per-event cost in isolation: a 1x1 matmul dispatched with the profiler
 // off and on, and an empty layer scope with it on.
 void BM_Matmul1x1(benchmark::State& state) {

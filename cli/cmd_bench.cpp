@@ -196,8 +196,10 @@ Command add_bench_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
   matmul->add_flag("--json", options.json, "Print JSON");
-  return {bench, [matmul] {
+  CLI::App* generate = add_bench_generate_command(*bench);
+  return {bench, [matmul, generate] {
             if (matmul->parsed()) run_bench_matmul(options);
+            if (generate->parsed()) run_bench_generate();
           }};
 }
 

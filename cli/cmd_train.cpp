@@ -33,7 +33,7 @@ void train_image_model(const Options& o) {
   nn::Rng rng(o.seed);
   nn::Model model = nn::build_model(o.which == "mlp" ? nn::mlp_config() : nn::cnn_config(), &rng);
   nn::ClassifierTrainOptions t;
-  t.epochs = o.epochs > 0 ? o.epochs : (o.which == "mlp" ? 15 : 6);
+  t.epochs = o.epochs > 0 ? o.epochs : (o.which == "mlp" ? 15 : 10);
   t.batch_size = o.batch_size > 0 ? o.batch_size : 64;
   t.lr = o.lr > 0 ? o.lr : 1e-3;
   t.optimizer = o.optimizer;
@@ -113,7 +113,7 @@ Command add_train_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("train", "Train a reference model (mlp, cnn, gpt) on real data");
   static Options o;
   sub->add_option("model", o.which, "mlp | cnn | gpt")->required()->check(CLI::IsMember({"mlp", "cnn", "gpt"}));
-  sub->add_option("--epochs", o.epochs, "Epochs (mlp default 15, cnn 6)")->check(CLI::Range(1, 1000));
+  sub->add_option("--epochs", o.epochs, "Epochs (mlp default 15, cnn 10)")->check(CLI::Range(1, 1000));
   sub->add_option("--iterations", o.iterations, "GPT iterations (default 600)")->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   sub->add_option("--seed", o.seed, "Random seed (initialisation and shuffling)")->capture_default_str();
   sub->add_option("--out", o.out, "Output model file (default <model>.safetensors)");

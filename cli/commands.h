@@ -30,6 +30,10 @@ Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_infer_command(CLI::App& app);
 Command add_profile_command(CLI::App& app);
+Command add_generate_command(CLI::App& app);
+// `tinyopt bench generate` (cmd_bench_generate.cpp), a subcommand of `bench`.
+CLI::App* add_bench_generate_command(CLI::App& bench);
+void run_bench_generate();
 
 // Applies the global options (backend choice, strict mode, threads).
 void apply_global_options(const GlobalOptions& options);

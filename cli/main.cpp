@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       tinyopt::cli::add_eval_command(app),
       tinyopt::cli::add_infer_command(app),
       tinyopt::cli::add_profile_command(app),
+      tinyopt::cli::add_generate_command(app),
   };
   try {
     app.parse(argc, argv);

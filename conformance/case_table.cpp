@@ -9,6 +9,7 @@ const std::vector<OpCase>& all_cases() {
     add_elementwise_cases(all);
     add_activation_cases(all);
     add_transformer_cases(all);
+    add_attention_decode_cases(all);
     add_conv_cases(all);
     add_pool_cases(all);
     add_bias_cases(all);

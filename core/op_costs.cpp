@@ -6,6 +6,7 @@
 #include "core/ops_nn.h"
 #include "kernels/activations.h"
 #include "kernels/attention.h"
+#include "kernels/attention_decode.h"
 #include "kernels/bias.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
@@ -72,6 +73,9 @@ OpCost attention_cost(const AttentionArgs& a) {
 OpCost attention_backward_cost(const AttentionBackwardArgs& a) {
   return k::attention_backward_cost(a.qkv.size(0), a.qkv.size(1), a.qkv.size(2) / 3, a.n_head);
 }
+OpCost attention_decode_cost(const AttentionDecodeArgs& a) {
+  return k::attention_decode_cost(a.q.size(0), a.q.size(1), a.q.size(2), a.length);
+}
 
 }  // namespace
 
@@ -96,6 +100,7 @@ void register_op_costs() {
   ops::embedding_backward.set_cost(embedding_backward_cost);
   ops::attention.set_cost(attention_cost);
   ops::attention_backward.set_cost(attention_backward_cost);
+  ops::attention_decode.set_cost(attention_decode_cost);
 }
 
 }  // namespace tinyopt

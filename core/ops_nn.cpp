@@ -22,6 +22,7 @@ Op<EmbeddingArgs> embedding{"embedding"};
 Op<EmbeddingBackwardArgs> embedding_backward{"embedding_backward"};
 Op<AttentionArgs> attention{"attention"};
 Op<AttentionBackwardArgs> attention_backward{"attention_backward"};
+Op<AttentionDecodeArgs> attention_decode{"attention_decode"};
 }  // namespace ops
 
 namespace {
@@ -249,6 +250,24 @@ void AttentionBackwardArgs::validate() const {
 }
 std::string AttentionBackwardArgs::describe() const {
   return fmt::format("qkv {} dout {} n_head {}", qkv.describe(), dout.describe(), n_head);
+}
+
+
+void AttentionDecodeArgs::validate() const {
+  const char* op = "attention_decode";
+  need_f32(q, op, "q"); need_f32(k_cache, op, "k_cache"); need_f32(v_cache, op, "v_cache"); need_f32(out, op, "out");
+  need_rank(q, 3, op, "q"); need_rank(k_cache, 4, op, "k_cache");
+  need_shape(v_cache, k_cache.shape(), op, "v_cache");
+  need_shape(q, {k_cache.size(0), k_cache.size(1), k_cache.size(3)}, op, "q");
+  need_shape(out, q.shape(), op, "out");
+  TINYOPT_CHECK(length >= 1 && length <= k_cache.size(2), "attention_decode: length {} must be in 1..{} (cache {})",
+                length, k_cache.size(2), k_cache.describe());
+  TINYOPT_CHECK(q.is_contiguous() && k_cache.is_contiguous() && v_cache.is_contiguous() && out.is_contiguous(),
+                "attention_decode: tensors must be contiguous ({})", describe());
+  same_device(q, k_cache, op); same_device(q, v_cache, op); same_device(q, out, op);
+}
+std::string AttentionDecodeArgs::describe() const {
+  return fmt::format("q {} cache {} length {}", q.describe(), k_cache.describe(), length);
 }
 
 }  // namespace tinyopt

@@ -168,6 +168,19 @@ struct AttentionBackwardArgs {
   template <class F> void visit(F&& f) { f(qkv, false); f(probs, false); f(dout, false); f(dqkv, true); }
 };
 
+// One decode step of attention against a KV cache (HuggingFace layout):
+// q [B, H, hd] is the new token's query per head, k_cache and v_cache are
+// [B, H, S_max, hd] with positions 0 .. length-1 filled (the new token's own
+// k/v already written at length-1), out [B, H, hd] (= [B, 1, C] in memory)
+// = softmax(q k^T / sqrt(hd)) v over those `length` positions.
+struct AttentionDecodeArgs {
+  Tensor q, k_cache, v_cache, out;
+  int64_t length = 1;
+  void validate() const;
+  std::string describe() const;
+  template <class F> void visit(F&& f) { f(q, false); f(k_cache, false); f(v_cache, false); f(out, true); }
+};
+
 namespace ops {
 extern Op<Conv2dArgs> conv2d;
 extern Op<Conv2dBackwardArgs> conv2d_backward;
@@ -186,6 +199,7 @@ extern Op<EmbeddingArgs> embedding;
 extern Op<EmbeddingBackwardArgs> embedding_backward;
 extern Op<AttentionArgs> attention;
 extern Op<AttentionBackwardArgs> attention_backward;
+extern Op<AttentionDecodeArgs> attention_decode;
 }  // namespace ops
 
 }  // namespace tinyopt

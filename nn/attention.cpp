@@ -1,8 +1,10 @@
 #include "nn/attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/ops_nn.h"
+#include "nn/kv_cache.h"
 
 namespace tinyopt::nn {
 
@@ -46,6 +48,37 @@ Tensor CausalSelfAttention::forward(const Tensor& x) {
     probs_ = args.probs;
   }
   return c_proj.forward(args.out);
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x, KVCache& past_kv, int64_t layer) {
+  TINYOPT_CHECK(x.ndim() == 3, "attention: expected input [B, T, C], found {}", x.describe());
+  const int64_t b = x.size(0), t = x.size(1), c = x.size(2), hd = c / n_head_;
+  TINYOPT_CHECK(past_kv.batch() == b && past_kv.n_head() == n_head_ && past_kv.head_dim() == hd,
+                "attention: kv cache [{}, {}, {}, {}] does not match input {} with {} heads", past_kv.batch(),
+                past_kv.n_head(), past_kv.max_seq(), past_kv.head_dim(), x.describe(), n_head_);
+  const int64_t pos = past_kv.length();
+  Tensor qkv = c_attn.forward(x).contiguous();
+  past_kv.update_from_qkv(layer, qkv, pos);
+  Tensor out = Tensor::empty({b, t, c}, DType::f32, x.device());
+  if (pos == 0) {
+    AttentionArgs args{qkv, out, Tensor(), n_head_};
+    ops::attention(args);
+  } else {
+    // One decode call per new token: q [B, H, hd] gathered from the token's
+    // qkv row, its output [B, H, hd] scattered into out[:, i, :].
+    Tensor q = Tensor::empty({b, n_head_, hd}, DType::f32, x.device());
+    Tensor o = t == 1 ? out.reshape({b, n_head_, hd}) : Tensor::empty({b, n_head_, hd}, DType::f32, x.device());
+    for (int64_t i = 0; i < t; ++i) {
+      for (int64_t bb = 0; bb < b; ++bb)
+        std::copy_n(qkv.data<float>() + (bb * t + i) * 3 * c, c, q.data<float>() + bb * c);
+      AttentionDecodeArgs args{q, past_kv.keys(layer), past_kv.values(layer), o, pos + i + 1};
+      ops::attention_decode(args);
+      if (t != 1)
+        for (int64_t bb = 0; bb < b; ++bb)
+          std::copy_n(o.data<float>() + bb * c, c, out.data<float>() + (bb * t + i) * c);
+    }
+  }
+  return c_proj.forward(out);
 }
 
 Tensor CausalSelfAttention::backward(const Tensor& dy) {

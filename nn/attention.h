@@ -7,10 +7,18 @@
 
 namespace tinyopt::nn {
 
+class KVCache;
+
 class CausalSelfAttention : public Module {
  public:
   CausalSelfAttention(const std::string& name, int64_t n_embd, int64_t n_head, bool bias, int64_t n_layer, Rng* rng);
   Tensor forward(const Tensor& x) override;
+  // Cached path (inference only): x [B, T, C] holds the tokens at positions
+  // past_kv.length() .. +T-1. Their k/v are written into layer `layer` of the
+  // cache; an empty cache (prefill) runs the causal attention op over the T
+  // tokens in one pass, otherwise each new token attends over cache + itself
+  // with attention_decode. Does not advance the cache (GPT::forward_cached does).
+  Tensor forward(const Tensor& x, KVCache& past_kv, int64_t layer);
   Tensor backward(const Tensor& dy) override;
   std::string type() const override { return "causal_self_attention"; }
   void collect_parameters(std::vector<Parameter*>& out) override;

@@ -5,6 +5,7 @@
 #include "core/dispatch_observer.h"
 #include "core/ops.h"
 #include "core/ops_nn.h"
+#include "nn/kv_cache.h"
 
 namespace tinyopt::nn {
 
@@ -81,6 +82,28 @@ Tensor GPT::forward(const Tensor& ids) {
   scope.reset();
   scope.emplace("linear", observed ? "lm_head" : "");
   Tensor logits = matmul(h.reshape({b * t, config_.n_embd}), lm_head.value, false, true);
+  return logits.reshape({b, t, config_.vocab_size});
+}
+
+Tensor GPT::forward_cached(const Tensor& ids, KVCache& past_kv) {
+  TINYOPT_CHECK(ids.ndim() == 2, "gpt: expected token ids [B, T], found {}", ids.describe());
+  const int64_t b = ids.size(0), t = ids.size(1), c = config_.n_embd, pos = past_kv.length();
+  TINYOPT_CHECK(t >= 1 && pos + t <= config_.block_size,
+                "gpt: positions {}..{} exceed the context (block_size {})", pos, pos + t - 1, config_.block_size);
+  TINYOPT_CHECK(past_kv.n_layer() == config_.n_layer && past_kv.batch() == b,
+                "gpt: kv cache has {} layers and batch {}; the model has {} layers and the ids batch {}",
+                past_kv.n_layer(), past_kv.batch(), config_.n_layer, b);
+  Tensor positions = Tensor::empty({t}, DType::i32);
+  for (int64_t i = 0; i < t; ++i) positions.data<int32_t>()[i] = static_cast<int32_t>(pos + i);
+  Tensor tok = wte.forward(ids);
+  Tensor pe = wpe.forward(positions.to(ids.device()));
+  Tensor x = Tensor::empty(tok.shape(), DType::f32, tok.device());
+  BiasAddArgs add_pos{tok.reshape({b, t * c}), pe.reshape({t * c}), x.reshape({b, t * c})};
+  ops::bias_add(add_pos);
+  for (size_t i = 0; i < blocks.size(); ++i) x = blocks[i]->forward(x, past_kv, static_cast<int64_t>(i));
+  past_kv.advance(t);
+  Tensor h = ln_f.forward(x);
+  Tensor logits = matmul(h.reshape({b * t, c}), lm_head.value, false, true);
   return logits.reshape({b, t, config_.vocab_size});
 }
 

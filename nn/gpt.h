@@ -22,6 +22,11 @@ class GPT : public Module {
  public:
   GPT(const GPTConfig& config, bool tied_lm_head, Rng* rng);
   Tensor forward(const Tensor& ids) override;
+  // Incremental inference (PyTorch's past_key_values): ids [B, T] are the
+  // tokens at positions past_kv.length() .. +T-1; returns their logits
+  // [B, T, vocab] and advances the cache by T. The first call (empty cache)
+  // is the prefill of the whole prompt; later calls usually pass T = 1.
+  Tensor forward_cached(const Tensor& ids, KVCache& past_kv);
   Tensor backward(const Tensor& dlogits) override;
   std::string type() const override { return "gpt"; }
   void collect_parameters(std::vector<Parameter*>& out) override;

@@ -41,6 +41,11 @@ Tensor TransformerBlock::forward(const Tensor& x) {
   return add(h, mlp_c_proj.forward(gelu.forward(c_fc.forward(ln_2.forward(h)))));
 }
 
+Tensor TransformerBlock::forward(const Tensor& x, KVCache& past_kv, int64_t layer) {
+  Tensor h = add(x, attn.forward(ln_1.forward(x), past_kv, layer));
+  return add(h, mlp_c_proj.forward(gelu.forward(c_fc.forward(ln_2.forward(h)))));
+}
+
 Tensor TransformerBlock::backward(const Tensor& dy) {
   // Residuals pass the gradient through unchanged and add the branch's.
   Tensor dh = dy.contiguous().clone();

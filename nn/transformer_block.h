@@ -13,6 +13,8 @@ class TransformerBlock : public Module {
  public:
   TransformerBlock(const std::string& name, int64_t n_embd, int64_t n_head, bool bias, int64_t n_layer, Rng* rng);
   Tensor forward(const Tensor& x) override;
+  // Inference with a KV cache: attention reads and extends layer `layer` of past_kv.
+  Tensor forward(const Tensor& x, KVCache& past_kv, int64_t layer);
   Tensor backward(const Tensor& dy) override;
   std::string type() const override { return "transformer_block"; }
   void collect_parameters(std::vector<Parameter*>& out) override;

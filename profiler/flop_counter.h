@@ -26,8 +26,8 @@ class Model;
 
 struct CostRow {
   std::string name;  // op name ("conv2d"), or layer name ("0:conv2d", "transformer.h.1")
-  int64_t calls = 0;
-  OpCost cost;       // summed over calls
+  int64_t calls = 0; // op calls counted into this row (for a layer: the ops that ran inside it)
+  OpCost cost;       // summed over those calls
 };
 
 struct FlopReport {

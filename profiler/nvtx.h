@@ -20,7 +20,7 @@ enum class Category { compute, elementwise, normalization, attention, memory, ba
 constexpr Category category_of(std::string_view op) {
   if (op.find("backward") != std::string_view::npos) return Category::backward;
   if (op == "matmul" || op == "conv2d") return Category::compute;
-  if (op == "attention") return Category::attention;
+  if (op.starts_with("attention")) return Category::attention;  // attention, attention_decode
   if (op == "layernorm" || op == "softmax" || op == "cross_entropy") return Category::normalization;
   if (op == "embedding" || op == "maxpool2d") return Category::memory;
   return Category::elementwise;  // add, relu, gelu, bias_add, sum_rows, ...

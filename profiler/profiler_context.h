@@ -16,6 +16,7 @@
 // With no context alive the dispatcher pays one atomic load per call.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,11 +38,12 @@ struct ProfileEvent {
   std::string label;         // layer: its name ("0:conv2d", "transformer.h.1")
   std::string type;          // layer: its type ("conv2d", "transformer_block")
   const char* variant = "";  // op: the variant that ran ("cpu.blocked")
-  OpShapes shapes;           // op: its tensors (shapes.str() formats them)
+  uint32_t shapes_at = 0;    // op: where its tensors' shapes are packed (read them with ProfilerContext::shapes)
   Device device;
   OpCost cost;               // op: its formula; layer: the sum over the ops inside it
   bool fallback = false;     // a CUDA call that ran on the CPU
   bool unfinished = false;   // never ended normally (an exception unwound past it)
+  // Times as events() returns them (recorded as clock ticks, converted there).
   int64_t start_ns = 0;      // since the context started
   int64_t end_ns = -1;       // -1 while open
   int64_t child_ns = 0;      // time inside nested events
@@ -49,7 +51,7 @@ struct ProfileEvent {
   int32_t depth = 0;
   int32_t thread = 0;        // 0, 1, ... in order of first event
   int64_t duration_ns() const { return end_ns >= start_ns ? end_ns - start_ns : 0; }
-  int64_t self_ns() const { return duration_ns() - child_ns; }
+  int64_t self_ns() const { return std::max<int64_t>(0, duration_ns() - child_ns); }  // >= 0 despite rounding
 };
 
 // One row of key_averages(): ops grouped by (name, variant), layers by name.
@@ -59,6 +61,9 @@ struct ProfileRow {
   bool is_op = true;
   int64_t calls = 0;
   double self_s = 0, total_s = 0;
+  // Median self time of one call: on a shared machine a preempted call can
+  // inflate a row's sum, the median it barely moves.
+  double median_self_s = 0;
   OpCost cost;          // summed (inclusive for layers)
   double gflops_per_s() const { return self_or_total() > 0 ? cost.flops / self_or_total() * 1e-9 : 0; }
   double gbytes_per_s() const { return self_or_total() > 0 ? cost.bytes / self_or_total() * 1e-9 : 0; }
@@ -87,6 +92,8 @@ class ProfilerContext final : public DispatchObserver {
   void clear();
 
   std::vector<ProfileEvent> events() const;
+  // An op event's tensors (inputs and outputs, in the Args' visit order).
+  OpShapes shapes(const ProfileEvent& e) const;
   // Sorted by self time, highest first.
   std::vector<ProfileRow> key_averages() const;
   // Sum of the top-level events' durations: the profiled time.
@@ -117,20 +124,48 @@ class ProfilerContext final : public DispatchObserver {
   // mutex guards only the thread registry), so an op costs two clock reads
   // and no atomic read-modify-write. Tokens are indices into the calling
   // thread's buffer: op_end and layer_end run on the thread that began them.
+  // Append-only storage in fixed chunks: appending never moves recorded
+  // events (a growing vector would copy them all, inside someone's timing).
+  class EventLog {
+   public:
+    ProfileEvent& emplace_back() {
+      const size_t chunk = size_ / kChunk;
+      if (chunk == chunks_.size()) chunks_.emplace_back().reserve(kChunk);
+      ++size_;
+      return chunks_[chunk].emplace_back();
+    }
+    ProfileEvent& operator[](size_t i) { return chunks_[i / kChunk][i % kChunk]; }
+    const ProfileEvent& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+    size_t size() const { return size_; }
+    // Keeps the chunks' memory: refilling it costs no page faults.
+    void clear() {
+      for (auto& c : chunks_) c.clear();
+      size_ = 0;
+    }
+
+   private:
+    static constexpr size_t kChunk = 1024;
+    std::vector<std::vector<ProfileEvent>> chunks_;  // each reserved to kChunk: never reallocated
+    size_t size_ = 0;
+  };
   struct ThreadState {
     int32_t index;
-    std::vector<ProfileEvent> events;
+    EventLog events;
     std::vector<int32_t> open;  // stack of open event indices
+    // Op shapes packed as [count, then per tensor: ndim | dtype << 8 | output << 16, dims...]:
+    // ~100 bytes per op instead of a 0.5 KB OpShapes in every event, which
+    // would push the model's own data out of L1 on small batches.
+    std::vector<int64_t> dims;
   };
-  int64_t now_ns() const;
+  int64_t now_ticks() const;
   ThreadState& thread_state();
   ProfileEvent& open_event(ThreadState& ts, bool is_op);  // stamps the start
-  void close_event(ThreadState& ts, int64_t token, int64_t t_ns);
+  void close_event(ThreadState& ts, int64_t token, int64_t t);
 
   ProfilerOptions options_;
   DispatchObserver* previous_ = nullptr;
   bool installed_ = false;
-  int64_t origin_ns_ = 0;
+  int64_t origin_ticks_ = 0;
   uint64_t id_;  // unique per context: the key of each thread's cached ThreadState
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<ThreadState>> threads_;

@@ -27,6 +27,7 @@ TEST(ProfilerNvtx, DisabledCallsCompileToNothingAndCategoriesStillWork) {
   static_assert(nvtx::category_of("matmul") == nvtx::Category::compute);
   static_assert(nvtx::category_of("conv2d_backward") == nvtx::Category::backward);
   static_assert(nvtx::category_of("attention") == nvtx::Category::attention);
+  static_assert(nvtx::category_of("attention_decode") == nvtx::Category::attention);
   static_assert(nvtx::category_of("layernorm") == nvtx::Category::normalization);
   static_assert(nvtx::category_of("embedding") == nvtx::Category::memory);
   EXPECT_EQ(nvtx::category_of("relu"), nvtx::Category::elementwise);

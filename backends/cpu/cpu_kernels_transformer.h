@@ -40,4 +40,9 @@ void attention_blocked_run(const AttentionArgs& args);
 bool attention_backward_blocked_supports(const AttentionBackwardArgs& args);  // attention_backward_blocked.cpp
 void attention_backward_blocked_run(const AttentionBackwardArgs& args);
 
+bool attention_decode_naive_supports(const AttentionDecodeArgs& args);  // attention_decode_naive.cpp
+void attention_decode_naive_run(const AttentionDecodeArgs& args);
+bool attention_decode_blocked_supports(const AttentionDecodeArgs& args);  // attention_decode_blocked.cpp
+void attention_decode_blocked_run(const AttentionDecodeArgs& args);
+
 }  // namespace tinyopt::cpu

@@ -1,5 +1,5 @@
 // The CPU backend's function tables: one line per kernel variant.
-// Priorities order automatic routing: library (oneDNN) > our blocked kernels > naive.
+// Priorities order automatic routing: the fastest measured variant first, naive last.
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/cpu_kernels_transformer.h"
 
@@ -8,8 +8,11 @@ namespace tinyopt::cpu {
 void register_cpu_variants() {
   const DeviceType cpu = DeviceType::cpu;
   ops::matmul.add({"cpu.naive", cpu, 10, matmul_naive_supports, matmul_naive_run});
-  ops::matmul.add({"cpu.blocked", cpu, 50, matmul_blocked_supports, matmul_blocked_run});
-  ops::matmul.add({"cpu.onednn", cpu, 60, matmul_onednn_supports, matmul_onednn_run});
+  // Our packed AVX-512 GEMM matches oneDNN from 256^3 up and beats it on the small and skinny
+  // shapes models use (batch-1 linear layers: no packing, no per-call primitive overhead),
+  // so automatic routing prefers it (measured in docs/BENCHMARKS.md).
+  ops::matmul.add({"cpu.blocked", cpu, 60, matmul_blocked_supports, matmul_blocked_run});
+  ops::matmul.add({"cpu.onednn", cpu, 55, matmul_onednn_supports, matmul_onednn_run});
   ops::add.add({"cpu.simd", cpu, 50, add_supports, add_run});
   ops::relu.add({"cpu.simd", cpu, 50, relu_supports, relu_run});
   // Transformer ops (cpu_kernels_transformer.h).
@@ -25,6 +28,8 @@ void register_cpu_variants() {
   ops::attention.add({"cpu.blocked", cpu, 50, attention_blocked_supports, attention_blocked_run});
   ops::attention_backward.add(
       {"cpu.blocked", cpu, 50, attention_backward_blocked_supports, attention_backward_blocked_run});
+  ops::attention_decode.add({"cpu.naive", cpu, 10, attention_decode_naive_supports, attention_decode_naive_run});
+  ops::attention_decode.add({"cpu.blocked", cpu, 50, attention_decode_blocked_supports, attention_decode_blocked_run});
   ops::conv2d.add({"cpu.naive", cpu, 10, conv2d_cpu_supports, conv2d_naive_run});
   ops::conv2d.add({"cpu.blocked", cpu, 50, conv2d_cpu_supports, conv2d_blocked_run});
   ops::conv2d.add({"cpu.onednn", cpu, 60, conv2d_onednn_supports, conv2d_onednn_run});

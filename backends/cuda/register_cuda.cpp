@@ -5,7 +5,9 @@
 // Safe without a GPU: registration touches no CUDA API. The variants are
 // simply never routed to, because no CUDA tensor can be created
 // (device_require() reports "no CUDA device is present").
+#include "backends/cuda/attention_decode.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_kernels_nn.h"
 
 namespace tinyopt::cuda {
 
@@ -17,6 +19,19 @@ void register_cuda_variants() {
   ops::matmul.add({"cuda.cublas", gpu, 60, matmul_cublas_supports, matmul_cublas_run});
   ops::add.add({"cuda.simt", gpu, 50, add_supports, add_run});
   ops::relu.add({"cuda.simt", gpu, 50, relu_supports, relu_run});
+  // NN forward ops (cuda_kernels_nn.h); their backward ops fall back to the CPU.
+  ops::conv2d.add({"cuda.naive", gpu, 10, conv2d_cuda_supports, conv2d_naive_run});
+  ops::conv2d.add({"cuda.cublas", gpu, 60, conv2d_cublas_supports, conv2d_cublas_run});
+  ops::maxpool2d.add({"cuda.simt", gpu, 50, maxpool2d_supports, maxpool2d_run});
+  ops::bias_add.add({"cuda.simt", gpu, 50, bias_add_supports, bias_add_run});
+  ops::sum_rows.add({"cuda.simt", gpu, 50, sum_rows_supports, sum_rows_run});
+  ops::gelu.add({"cuda.simt", gpu, 50, gelu_supports, gelu_run});
+  ops::softmax.add({"cuda.simt", gpu, 50, softmax_supports, softmax_run});
+  ops::layernorm.add({"cuda.simt", gpu, 50, layernorm_supports, layernorm_run});
+  ops::embedding.add({"cuda.simt", gpu, 50, embedding_supports, embedding_run});
+  ops::cross_entropy.add({"cuda.simt", gpu, 50, cross_entropy_supports, cross_entropy_run});
+  ops::attention.add({"cuda.naive", gpu, 10, attention_naive_supports, attention_naive_run});
+  register_attention_decode_variants();  // attention_decode.cu
 }
 
 }  // namespace tinyopt::cuda
