@@ -7,8 +7,6 @@
 #include "cli/commands.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
-#include "data/text_corpus.h"
-#include "nn/char_tokenizer.h"
 #include "nn/train.h"
 
 namespace tinyopt::cli {
@@ -22,17 +20,6 @@ struct Options {
   bool json = false;
 };
 
-// Fashion-MNIST images shaped for the model's input ([1, 28, 28] or [784]).
-Tensor images_for(const nn::Model& model, const Tensor& images, const std::string& path) {
-  int64_t per_sample = 1;
-  for (int64_t d : model.input_shape) per_sample *= d;
-  TINYOPT_CHECK(per_sample == 784, "{}: input_shape {} does not take 28x28 Fashion-MNIST images", path,
-                Shape(model.input_shape).str());
-  std::vector<int64_t> shape{images.size(0)};
-  shape.insert(shape.end(), model.input_shape.begin(), model.input_shape.end());
-  return images.reshape(Shape(shape));
-}
-
 void run_eval(const Options& o) {
   nn::Model model = nn::load_model(o.model);
   if (model.kind == nn::ModelKind::sequential) {
@@ -40,7 +27,7 @@ void run_eval(const Options& o) {
                   model.num_classes());
     const FashionMnist data = load_fashion_mnist();
     const nn::EvalResult r =
-        nn::evaluate_classifier(model, images_for(model, data.test_images, o.model), data.test_labels, o.batch_size);
+        nn::evaluate_classifier(model, fashion_mnist_for(model, data.test_images, o.model), data.test_labels, o.batch_size);
     if (o.json) {
       print_json({{"model", o.model}, {"metric", "test_accuracy"}, {"test_accuracy", r.accuracy}, {"test_loss", r.loss},
                   {"samples", r.samples}, {"samples_per_second", r.samples_per_second()}, {"threads", num_threads()},
@@ -53,12 +40,7 @@ void run_eval(const Options& o) {
     }
     return;
   }
-  const TextCorpus corpus = load_text_corpus();
-  // The held-out text must be expressible in the model's vocabulary.
-  nn::CharTokenizer tokenizer(model.vocab);
-  const std::vector<int32_t> ids = tokenizer.encode(corpus.heldout_text);
-  Tensor tokens = Tensor::empty({static_cast<int64_t>(ids.size())}, DType::i32);
-  std::copy(ids.begin(), ids.end(), tokens.data<int32_t>());
+  const Tensor tokens = heldout_tokens_for(model);
   const nn::EvalResult r = nn::evaluate_gpt(model, tokens, 0, o.max_windows);
   const double bpc = r.loss / std::log(2.0);
   if (o.json) {

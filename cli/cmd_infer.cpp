@@ -49,16 +49,14 @@ void run_infer(const Options& o) {
     y = model.forward(as_i32_ids(x, o.input, c.vocab_size));
   } else {
     TINYOPT_CHECK(x.dtype() == DType::f32, "{}: image input must be float32, found {}", o.input, x.describe());
-    int64_t per_sample = 1;
-    for (int64_t d : model.input_shape) per_sample *= d;
-    std::vector<int64_t> want{x.ndim() >= 1 ? x.size(0) : 0};
-    want.insert(want.end(), model.input_shape.begin(), model.input_shape.end());
-    const bool exact = x.shape() == Shape(want);
+    const int64_t per_sample = model.sample_numel();
+    const Shape want = model.batch_shape(x.ndim() >= 1 ? x.size(0) : 0);
+    const bool exact = x.shape() == want;
     const bool flat = x.ndim() == 2 && x.size(1) == per_sample;
     TINYOPT_CHECK(x.ndim() >= 2 && x.size(0) >= 1 && (exact || flat),
                   "{}: expected input [N, {}] or [N, {}] for this model, found {}", o.input,
                   fmt::join(model.input_shape, ", "), per_sample, x.describe());
-    y = model.forward(x.reshape(Shape(want)));
+    y = model.forward(x.reshape(want));
   }
   save_npy(o.output, y);
   if (o.json) {

@@ -71,17 +71,11 @@ void check_trace_path(const std::string& path) {
 
 // The first `batch` Fashion-MNIST test images, shaped for the model.
 Tensor image_input(const nn::Model& model, int64_t batch, const std::string& path) {
-  int64_t per_sample = 1;
-  for (int64_t d : model.input_shape) per_sample *= d;
-  TINYOPT_CHECK(per_sample == 784, "{}: input_shape {} does not take 28x28 Fashion-MNIST images", path,
-                Shape(model.input_shape).str());
   const FashionMnist data = load_fashion_mnist();
-  const int64_t available = data.test_images.size(0);
-  TINYOPT_CHECK(batch <= available, "--batch {} exceeds the {} Fashion-MNIST test images", batch, available);
-  std::vector<int64_t> shape{batch};
-  shape.insert(shape.end(), model.input_shape.begin(), model.input_shape.end());
-  Tensor x = Tensor::empty(Shape(shape), DType::f32);
-  std::memcpy(x.raw_data(), data.test_images.raw_data(), x.nbytes());
+  const Tensor all = fashion_mnist_for(model, data.test_images, path);
+  TINYOPT_CHECK(batch <= all.size(0), "--batch {} exceeds the {} Fashion-MNIST test images", batch, all.size(0));
+  Tensor x = Tensor::empty(model.batch_shape(batch), DType::f32);
+  std::memcpy(x.raw_data(), all.raw_data(), x.nbytes());
   return x;
 }
 
@@ -90,12 +84,10 @@ Tensor text_input(const nn::Model& model, int64_t batch, int64_t seq_len) {
   const nn::GPTConfig& c = const_cast<nn::Model&>(model).gpt().config();
   const int64_t t = seq_len > 0 ? seq_len : c.block_size;
   TINYOPT_CHECK(t <= c.block_size, "--seq-len {} exceeds the model's block_size {}", t, c.block_size);
-  const TextCorpus corpus = load_text_corpus();
-  const std::vector<int32_t> ids = nn::CharTokenizer(model.vocab).encode(corpus.heldout_text);
-  TINYOPT_CHECK(static_cast<int64_t>(ids.size()) >= batch * t, "held-out text has {} tokens, need {} x {}",
-                ids.size(), batch, t);
+  const Tensor tokens = heldout_tokens_for(model);
+  TINYOPT_CHECK(tokens.numel() >= batch * t, "held-out text has {} tokens, need {} x {}", tokens.numel(), batch, t);
   Tensor x = Tensor::empty({batch, t}, DType::i32);
-  std::copy(ids.begin(), ids.begin() + batch * t, x.data<int32_t>());
+  std::memcpy(x.raw_data(), tokens.raw_data(), x.nbytes());
   return x;
 }
 

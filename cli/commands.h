@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "nn/model.h"
+
 namespace tinyopt::cli {
 
 // Options every command shares (set before the subcommand runs).
@@ -38,6 +40,12 @@ void run_bench_generate();
 // Applies the global options (backend choice, strict mode, threads).
 void apply_global_options(const GlobalOptions& options);
 const GlobalOptions& global_options();
+
+// Fashion-MNIST images [N, 1, 28, 28] reshaped for an image model's input
+// ([1, 28, 28] or [784]); `path` names the model in the error when it does not fit.
+Tensor fashion_mnist_for(const nn::Model& model, const Tensor& images, const std::string& path);
+// The held-out fortunes text as token ids [n] in a GPT model's vocabulary.
+Tensor heldout_tokens_for(const nn::Model& model);
 
 // Prints JSON to stdout, pretty.
 void print_json(const nlohmann::json& j);

@@ -6,6 +6,8 @@
 #include "core/device_runtime.h"
 #include "core/dispatcher.h"
 #include "core/threads.h"
+#include "data/text_corpus.h"
+#include "nn/char_tokenizer.h"
 
 namespace tinyopt::cli {
 
@@ -23,6 +25,21 @@ void apply_global_options(const GlobalOptions& options) {
 }
 
 const GlobalOptions& global_options() { return g_options; }
+
+Tensor fashion_mnist_for(const nn::Model& model, const Tensor& images, const std::string& path) {
+  TINYOPT_CHECK(model.sample_numel() == 784, "{}: input_shape {} does not take 28x28 Fashion-MNIST images", path,
+                Shape(model.input_shape).str());
+  return images.reshape(model.batch_shape(images.size(0)));
+}
+
+Tensor heldout_tokens_for(const nn::Model& model) {
+  const TextCorpus corpus = load_text_corpus();
+  // The held-out text must be expressible in the model's vocabulary (the tokenizer says which character is not).
+  const std::vector<int32_t> ids = nn::CharTokenizer(model.vocab).encode(corpus.heldout_text);
+  Tensor tokens = Tensor::empty({static_cast<int64_t>(ids.size())}, DType::i32);
+  std::copy(ids.begin(), ids.end(), tokens.data<int32_t>());
+  return tokens;
+}
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
 

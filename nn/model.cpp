@@ -205,6 +205,18 @@ int64_t Model::num_classes() {
   fail("model has no linear layer to produce class logits");
 }
 
+int64_t Model::sample_numel() const {
+  int64_t n = 1;
+  for (int64_t d : input_shape) n *= d;
+  return n;
+}
+
+Shape Model::batch_shape(int64_t n) const {
+  std::vector<int64_t> shape{n};
+  shape.insert(shape.end(), input_shape.begin(), input_shape.end());
+  return Shape(shape);
+}
+
 std::map<std::string, Tensor> Model::state_dict() {
   std::map<std::string, Tensor> out;
   for (Parameter* p : module->parameters()) out[p->name] = p->value;

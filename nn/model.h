@@ -43,6 +43,9 @@ class Model {
   GPT& gpt();
   Tensor forward(const Tensor& x) { return module->forward(x); }
   int64_t num_classes();  // sequential: outputs of the last layer
+  // sequential: elements per sample (product of input_shape) and the shape of a batch of n.
+  int64_t sample_numel() const;
+  Shape batch_shape(int64_t n) const;
   // name -> tensor in PyTorch state_dict naming (tied GPT head omitted).
   std::map<std::string, Tensor> state_dict();
 };
