@@ -1,0 +1,89 @@
+#include "olympics/interleaved.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/threads.h"
+
+namespace tinyopt::olympics {
+
+namespace {
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return percentile_sorted(v, 50);
+}
+}  // namespace
+
+InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants, const InterleaveOptions& o) {
+  TINYOPT_CHECK(!contestants.empty(), "measure_interleaved: no contestants");
+  TINYOPT_CHECK(o.min_queries >= 1 && o.slice_seconds > 0, "measure_interleaved: bad options");
+  const size_t n = contestants.size();
+  const double start = steady_seconds();
+  for (const Contestant& c : contestants) {
+    if (c.setup) c.setup();
+    for (int i = 0; i < o.warmup; ++i) c.query();
+  }
+  std::vector<std::vector<double>> samples(n);
+  std::vector<double> measured(n, 0.0);
+  std::vector<int> threads(n, 0);
+  InterleavedResult r;
+  r.round_medians.assign(n, {});
+  auto done = [&] {
+    bool all_min = true, all_time = true;
+    for (size_t i = 0; i < n; ++i) {
+      all_min = all_min && int(samples[i].size()) >= o.min_queries;
+      all_time = all_time && measured[i] >= o.min_seconds;
+    }
+    if (!all_min) return false;
+    return all_time || steady_seconds() - start >= o.max_seconds;
+  };
+  double last_progress = start;
+  while (!done()) {
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = (size_t(r.rounds) + k) % n;
+      const Contestant& c = contestants[i];
+      if (c.setup) c.setup();
+      threads[i] = num_threads();
+      std::vector<double> slice;
+      double slice_time = 0;
+      while (slice.empty() || (slice_time < o.slice_seconds && int(slice.size()) < o.max_queries_per_slice)) {
+        const double t0 = steady_seconds();
+        c.query();
+        const double dt = steady_seconds() - t0;
+        slice.push_back(dt);
+        slice_time += dt;
+      }
+      measured[i] += slice_time;
+      r.round_medians[i].push_back(median(slice));
+      samples[i].insert(samples[i].end(), slice.begin(), slice.end());
+    }
+    ++r.rounds;
+    if (o.progress && steady_seconds() - last_progress > 2.0) {
+      last_progress = steady_seconds();
+      int least = int(samples[0].size());
+      for (const auto& s : samples) least = std::min(least, int(s.size()));
+      o.progress(fmt::format("  ... round {}, {} queries at least per contestant, {:.1f} s", r.rounds, least,
+                             last_progress - start));
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    TimingStats s = summarize(samples[i]);
+    s.threads = threads[i];
+    r.stats.push_back(s);
+  }
+  r.seconds = steady_seconds() - start;
+  return r;
+}
+
+double paired_speedup(const InterleavedResult& result, size_t a, size_t b) {
+  TINYOPT_CHECK(a < result.round_medians.size() && b < result.round_medians.size(), "paired_speedup: no contestant");
+  std::vector<double> ratios;
+  for (int r = 0; r < result.rounds; ++r) {
+    const double tb = result.round_medians[b][size_t(r)];
+    if (tb > 0) ratios.push_back(result.round_medians[a][size_t(r)] / tb);
+  }
+  return median(ratios);
+}
+
+}  // namespace tinyopt::olympics

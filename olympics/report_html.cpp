@@ -1,0 +1,163 @@
+#include "olympics/report_html.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "olympics/svg_chart.h"
+#include "olympics/tables.h"
+#include "profiler/memory_profiler.h"
+
+namespace tinyopt::olympics {
+
+namespace {
+
+const char* kColors[] = {"#7f7f7f", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"};
+const char* color(size_t i) { return kColors[i % (sizeof(kColors) / sizeof(kColors[0]))]; }
+
+constexpr const char* kStyle = R"css(
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.note { color: #555; font-size: 0.9em; } .invalid { color: #b00; } .flag { color: #a60; }
+svg.chart { display: block; margin: 1em 0; background: #fafafa; border: 1px solid #ddd; }
+svg .title { font-weight: bold; font-size: 14px; } svg .tick, svg .legend, svg .label, svg .value { font-size: 11px; }
+svg .category, svg .axis { font-size: 12px; } svg .grid { stroke: #e3e3e3; }
+)css";
+
+std::string td(const std::string& s) { return "<td>" + html_escape(s) + "</td>"; }
+std::string ratio_text(double r) { return std::isfinite(r) && r > 0 ? fmt::format("{:.2f}x", r) : "-"; }
+
+std::string event_section(const EventOutcome& eo) {
+  const Event& e = *eo.event;
+  std::string h = fmt::format("<h2 id=\"{}\">{} ({})</h2>\n<p class=\"note\">{}</p>\n", e.key, html_escape(e.name),
+                              e.key, html_escape(eo.quality_note));
+  h += "<table><tr><th>contender</th><th>p50</th><th>p90</th><th>p99</th><th>queries</th><th>latency speedup</th>"
+       "<th>offline</th><th>offline speedup</th><th>model size</th><th>peak memory</th><th>" +
+       std::string(e.is_classifier() ? "training samples/s" : "decode tokens/s") + "</th></tr>\n";
+  for (size_t i = 0; i < eo.contenders.size(); ++i) {
+    const BenchmarkResult& r = eo.results[i];
+    const Speedup s = compute_speedup(eo.results[0], r);
+    h += "<tr>" + td(eo.contenders[i]->label + (eo.submitted[i] ? "" : " (ablation step)")) +
+         td(format_seconds(r.single_stream.p50)) + td(format_seconds(r.single_stream.p90)) +
+         td(format_seconds(r.single_stream.p99)) + td(std::to_string(r.single_stream.runs)) + td(ratio_text(s.latency)) +
+         td(fmt::format("{:.0f} {}", r.offline_throughput(), r.throughput_unit)) + td(ratio_text(s.offline)) +
+         td(format_bytes(double(r.model_bytes))) + td(format_bytes(double(r.peak_memory_bytes()))) +
+         td(fmt::format("{:.1f}", e.is_classifier() ? r.train_samples_per_s() : r.decode_tokens_per_s())) + "</tr>\n";
+  }
+  h += "</table>\n<table><tr><th>submission</th><th>division</th><th>valid</th><th>quality</th><th>quality ratio</th>"
+       "<th>score</th><th>latency f.</th><th>offline f.</th><th>size f.</th><th>memory f.</th><th>quality f.</th>"
+       "<th>techniques verified</th></tr>\n";
+  for (const auto& sub : eo.submissions) {
+    const ValidationResult& v = sub->validation();
+    const Score sc = sub->compute_score();
+    std::string techniques;
+    for (const auto& t : v.techniques) techniques += (techniques.empty() ? "" : ", ") + t;
+    h += "<tr>" + td(sub->contender().label) + td(v.division) + td(v.valid ? "yes" : "NO") +
+         td(e.is_classifier() ? fmt::format("{:.2f}%", 100 * v.quality.value)
+                              : fmt::format("{:.4f} nats/char, agreement {:.3f}", v.quality.value, v.quality.agreement)) +
+         td(fmt::format("{:.4f}", v.quality_ratio)) + td(fmt::format("{:.1f}", sc.value)) +
+         td(fmt::format("{:.3f}", sc.latency_factor)) + td(fmt::format("{:.3f}", sc.offline_factor)) +
+         td(fmt::format("{:.3f}", sc.size_factor)) + td(fmt::format("{:.3f}", sc.memory_factor)) +
+         td(fmt::format("{:.3f}", sc.quality_factor)) + td(techniques.empty() ? "none" : techniques) + "</tr>\n";
+    for (const auto& s : sub->contender().prepared.skipped)
+      h += "<tr><td colspan=\"12\" class=\"note\">skipped: " + html_escape(s) + "</td></tr>\n";
+    for (const auto& f : v.flags) h += "<tr><td colspan=\"12\" class=\"flag\">flag: " + html_escape(f) + "</td></tr>\n";
+    for (const auto& x : v.errors)
+      h += "<tr><td colspan=\"12\" class=\"invalid\">invalid: " + html_escape(x) + "</td></tr>\n";
+  }
+  h += "</table>\n";
+  if (eo.ablation.size() > 1) {
+    h += "<table><tr><th>ablation step</th><th>adds</th><th>this step</th><th>cumulative</th>" +
+         std::string(e.is_classifier() ? "" : "<th>decode step</th><th>decode cumulative</th>") + "</tr>\n";
+    for (const AblationStep& s : eo.ablation)
+      h += "<tr>" + td(s.label) + td(s.added) + td(ratio_text(s.step_speedup)) + td(ratio_text(s.cumulative_speedup)) +
+           (e.is_classifier() ? "" : td(ratio_text(s.step_decode)) + td(ratio_text(s.cumulative_decode))) + "</tr>\n";
+    h += "</table>\n";
+  }
+  // Latency percentiles per contender.
+  std::vector<std::string> labels;
+  BarSeries p50{"p50", color(1), {}}, p90{"p90", color(2), {}}, p99{"p99", color(4), {}};
+  for (size_t i = 0; i < eo.contenders.size(); ++i) {
+    labels.push_back(eo.contenders[i]->label);
+    p50.values.push_back(eo.results[i].single_stream.p50 * 1e6);
+    p90.values.push_back(eo.results[i].single_stream.p90 * 1e6);
+    p99.values.push_back(eo.results[i].single_stream.p99 * 1e6);
+  }
+  h += svg_bar_chart(e.name + ": SingleStream latency percentiles (batch 1)", "microseconds per query (log)", labels,
+                     {p50, p90, p99}, true, "{:.3g}");
+  return h;
+}
+
+}  // namespace
+
+std::string render_html_report(const OlympicsOutcome& out) {
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                  "<title>TinyMLPerf Olympics report</title>\n<style>" +
+                  std::string(kStyle) + "</style></head>\n<body>\n<h1>TinyMLPerf Olympics</h1>\n";
+  h += fmt::format("<p>Team <b>{}</b>; machine: {}; total {:.1f} s, peak resident memory {}.</p>\n",
+                   html_escape(out.team), html_escape(out.machine), out.seconds,
+                   format_bytes(double(out.peak_rss_bytes)));
+  h += "<p class=\"note\">Every speedup is a median of per-round ratios measured interleaved in one process against "
+       "the <code>baseline</code> recipe (FP32, naive kernels); quality is recomputed by the harness on held-out data. "
+       "Score = 100 x S_latency^0.4 x S_offline^0.3 x R_size^0.2 x R_memory^0.1 x min(1, quality_ratio)^10.</p>\n";
+
+  // Chart 1: cumulative speedup of each ablation step, per event.
+  std::vector<std::string> events;
+  size_t max_steps = 0;
+  for (const EventOutcome& eo : out.events) {
+    events.push_back(eo.event->name);
+    max_steps = std::max(max_steps, eo.ablation.size());
+  }
+  std::vector<BarSeries> steps;
+  for (size_t k = 1; k < max_steps; ++k) {
+    BarSeries s{"", color(k), {}};
+    std::string name;
+    for (const EventOutcome& eo : out.events) {
+      s.values.push_back(k < eo.ablation.size() ? eo.ablation[k].cumulative_speedup : 0);
+      if (k < eo.ablation.size() && name.find(eo.ablation[k].label) == std::string::npos)
+        name += (name.empty() ? "" : " / ") + eo.ablation[k].label;
+    }
+    s.name = "step " + std::to_string(k) + ": " + name;
+    steps.push_back(s);
+  }
+  if (!steps.empty())
+    h += svg_bar_chart("Cumulative SingleStream speedup over baseline, technique by technique", "speedup (log)", events,
+                       steps, true, "{:.1f}x");
+  // Chart 2: quality vs size of the submissions.
+  std::vector<ScatterPoint> points;
+  size_t i = 0;
+  for (const EventOutcome& eo : out.events)
+    for (const auto& sub : eo.submissions)
+      points.push_back({double(sub->result().model_bytes), sub->validation().quality_ratio,
+                        eo.event->key + ":" + sub->contender().label, color(++i)});
+  h += svg_scatter("Quality vs model size (submissions)", "model bytes (log)", "quality ratio vs FP32 reference",
+                   points);
+  for (const EventOutcome& eo : out.events) h += event_section(eo);
+  if (!out.leaderboard.empty()) {
+    h += "<h2>Leaderboard</h2>\n<p class=\"note\">" + html_escape(out.db_path) + "</p>\n";
+    for (const auto& [event, entries] : out.leaderboard) h += "<pre>" + html_escape(leaderboard_table(event, entries)) + "</pre>\n";
+  }
+  return h + "</body></html>\n";
+}
+
+void check_report_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  std::error_code ec;
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  TINYOPT_CHECK(fs::is_directory(dir, ec), "--report {}: directory '{}' does not exist", path, dir.string());
+  TINYOPT_CHECK(!fs::is_directory(p, ec), "--report {}: is a directory, expected a file name", path);
+  TINYOPT_CHECK(::access(dir.c_str(), W_OK) == 0, "--report {}: directory '{}' is not writable", path, dir.string());
+}
+
+void write_html_report(const OlympicsOutcome& outcome, const std::string& path) {
+  write_file_atomic(path, render_html_report(outcome));
+}
+
+}  // namespace tinyopt::olympics
