@@ -33,9 +33,13 @@ Command add_eval_command(CLI::App& app);
 Command add_infer_command(CLI::App& app);
 Command add_profile_command(CLI::App& app);
 Command add_generate_command(CLI::App& app);
+Command add_prune_command(CLI::App& app);  // cmd_prune.cpp
 // `tinyopt bench generate` (cmd_bench_generate.cpp), a subcommand of `bench`.
 CLI::App* add_bench_generate_command(CLI::App& bench);
 void run_bench_generate();
+// `tinyopt bench sparse` (cmd_bench_sparse.cpp): the sparse-vs-dense crossover.
+CLI::App* add_bench_sparse_command(CLI::App& bench);
+void run_bench_sparse();
 
 // Applies the global options (backend choice, strict mode, threads).
 void apply_global_options(const GlobalOptions& options);

@@ -10,6 +10,7 @@
 #include "nn/flatten.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
+#include "nn/sparse_linear.h"
 
 namespace tinyopt::nn {
 
@@ -101,6 +102,15 @@ Model build_sequential(const json& config, Rng* rng) {
       first_trainable = false;
       seq->append(std::move(l));
       shape = {out};
+    } else if (type == "sparse_linear") {  // a pruned linear layer stored in CSR (nn/sparse_linear.h)
+      check_keys(layer, {"in_features", "out_features", "bias"}, where);
+      const int64_t in = get_int(layer, "in_features", where), out = get_int(layer, "out_features", where);
+      TINYOPT_CHECK(shape.size() == 1 && shape[0] == in,
+                    "{}: in_features {} does not match its input of per-sample shape {} (flatten first?)", where, in,
+                    shape_str(shape));
+      seq->append(std::make_unique<SparseLinear>(name, in, out, get_bool(layer, "bias", where, true)));
+      first_trainable = false;
+      shape = {out};
     } else if (type == "conv2d") {
       check_keys(layer, {"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"}, where);
       const int64_t in = get_int(layer, "in_channels", where), out = get_int(layer, "out_channels", where);
@@ -150,7 +160,7 @@ Model build_sequential(const json& config, Rng* rng) {
       TINYOPT_CHECK(p >= 0 && p < 1, "{}: p must be in [0, 1), found {}", where, p);
       seq->append(std::make_unique<Dropout>(p, rng ? rng->next() : 0));
     } else {
-      fail("{}: unknown layer type '{}' (valid: linear, conv2d, relu, gelu, maxpool2d, flatten, dropout)", where,
+      fail("{}: unknown layer type '{}' (valid: linear, sparse_linear, conv2d, relu, gelu, maxpool2d, flatten, dropout)", where,
            type);
     }
   }
@@ -201,6 +211,7 @@ int64_t Model::num_classes() {
   Sequential& seq = sequential();
   for (size_t i = seq.size(); i-- > 0;) {
     if (auto* l = dynamic_cast<Linear*>(&seq.layer(i))) return l->out_features();
+    if (auto* l = dynamic_cast<SparseLinear*>(&seq.layer(i))) return l->out_features();
   }
   fail("model has no linear layer to produce class logits");
 }
@@ -220,6 +231,9 @@ Shape Model::batch_shape(int64_t n) const {
 std::map<std::string, Tensor> Model::state_dict() {
   std::map<std::string, Tensor> out;
   for (Parameter* p : module->parameters()) out[p->name] = p->value;
+  if (kind == ModelKind::sequential)  // sparse layers add their CSR index arrays
+    for (auto& layer : sequential().layers())
+      if (auto* s = dynamic_cast<SparseLinear*>(layer.get())) s->add_to_state_dict(out);
   return out;
 }
 
@@ -266,6 +280,10 @@ Model load_model(const std::string& path) {
     }
   } catch (const Error& e) {
     fail("{}: {}", path, e.what());
+  }
+  if (model.kind == ModelKind::sequential) {  // CSR first: it fixes the shape of each sparse layer's values
+    for (auto& layer : model.sequential().layers())
+      if (auto* s = dynamic_cast<SparseLinear*>(layer.get())) s->load_tensors(file);  // errors name file and tensor
   }
   for (Parameter* p : model.module->parameters()) {
     const Tensor& t = file.require(p->name, DType::f32, p->value.shape());

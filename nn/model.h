@@ -8,6 +8,8 @@
 //     layer types: linear, conv2d, relu, gelu, maxpool2d, flatten, dropout, with the
 //     constructor arguments of the matching torch.nn module under their PyTorch names;
 //     tensors are named like torch.nn.Sequential's state_dict ("0.weight", "0.bias", ...).
+//     A pruned layer may be {"type": "sparse_linear", "in_features", "out_features", "bias"}
+//     with its weight in CSR: "<i>.weight.row_ptr/col_idx/values" (nn/sparse_linear.h).
 //   gpt: {"arch": "gpt", "vocab_size", "n_layer", "n_head", "n_embd", "block_size", "bias"}
 //     (nanoGPT's GPTConfig), tensors named as nanoGPT's state_dict; without
 //     lm_head.weight the head is tied to transformer.wte.weight. __metadata__["vocab"]
