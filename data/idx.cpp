@@ -114,14 +114,18 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic) {
                   kMaxIdxElements);
     out.dims.push_back(static_cast<int64_t>(d));
   }
-  check_limit(expected, limits().max_tensor_bytes, "max_tensor_bytes",
-              fmt::format("'{}': the IDX array's size in bytes", path));
+  // The byte limit is enforced as data arrives (the buffer only grows with
+  // real data), so a truncated file still says it is truncated.
+  const uint64_t max_bytes = limits().max_tensor_bytes;
 
   // Grow the buffer only as data really arrives.
   out.data.reserve(static_cast<size_t>(std::min<uint64_t>(expected, 16 * kReadChunk)));
   uint64_t have = 0;
   while (have < expected) {
     const size_t chunk = static_cast<size_t>(std::min<uint64_t>(expected - have, kReadChunk));
+    if (have + chunk > max_bytes) {
+      check_limit(expected, max_bytes, "max_tensor_bytes", fmt::format("'{}': the IDX array's size in bytes", path));
+    }
     out.data.resize(static_cast<size_t>(have) + chunk);
     const size_t n = in.read_some(out.data.data() + have, chunk);
     have += n;

@@ -25,13 +25,17 @@ constexpr int64_t kMaxDim = int64_t{1} << 40;
 
 // ---- a parser for the Python literals a .npy header can hold ------------------
 
+// (A struct, not std::pair: a pair of the still-incomplete PyValue inside
+// PyValue's own vector does not compile with clang and libstdc++.)
+struct PyDictEntry;
+
 struct PyValue {
   enum class Kind { string, integer, boolean, none, tuple, list, dict } kind = Kind::none;
   std::string str;
   int64_t integer = 0;
   bool boolean = false;
   std::vector<PyValue> items;                            // tuple / list
-  std::vector<std::pair<PyValue, PyValue>> entries;      // dict
+  std::vector<PyDictEntry> entries;                      // dict
 
   std::string kind_name() const {
     switch (kind) {
@@ -45,6 +49,10 @@ struct PyValue {
     }
     return "?";
   }
+};
+
+struct PyDictEntry {
+  PyValue key, value;
 };
 
 class PyLiteralParser {
@@ -145,7 +153,7 @@ class PyLiteralParser {
         PyValue key = parse_value(depth + 1);
         expect(':');
         PyValue value = parse_value(depth + 1);
-        v.entries.emplace_back(std::move(key), std::move(value));
+        v.entries.push_back({std::move(key), std::move(value)});
         if (peek(',')) {
           ++pos_;
         } else if (!peek('}')) {

@@ -70,9 +70,12 @@ std::string shape_str(const std::vector<int64_t>& s) { return Shape(s).str(); }
 
 // Parameter bytes a config declares, counted layer by layer *before* the
 // layer allocates them: a config that asks for more than max_model_bytes, or
-// (when loading a file) more than the file's tensors hold, is refused before
-// any large allocation.
+// (when loading a file) far more than the file's tensors hold, is refused
+// before any large allocation. Up to kSlackBytes beyond the file are let
+// through so that a small model with a missing or misshapen tensor gets the
+// precise error naming that tensor (from SafetensorsFile::require).
 struct ParamBudget {
+  static constexpr uint64_t kSlackBytes = uint64_t{64} << 20;
   uint64_t used = 0;
   std::optional<uint64_t> available;  // bytes of f32 tensors in the file being loaded
 
@@ -86,9 +89,9 @@ struct ParamBudget {
     overflow |= __builtin_add_overflow(used, bytes, &used);
     if (overflow) used = UINT64_MAX;
     check_limit(used, limits().max_model_bytes, "max_model_bytes", where + ": parameter bytes declared so far");
-    TINYOPT_CHECK(!available || used <= *available,
+    TINYOPT_CHECK(!available || used <= *available || used - *available <= kSlackBytes,
                   "{}: the config declares at least {} bytes of f32 parameters so far, but the file's tensors hold only "
-                  "{} bytes",
+                  "{} bytes (tensors missing, or dimensions in the config wrong?)",
                   where, used, *available);
   }
 };

@@ -181,14 +181,25 @@ TEST(Limits, ModelConfigDeclaringMoreParametersThanTheFileHoldsAllocatesNothingL
   });
   EXPECT_LT(allocated, 1 << 20);
 
-  // Within max_model_bytes but more than the file holds: refused against the file's own tensors.
+  // Within max_model_bytes but far more than the file holds (256 MiB of
+  // weights, 32 KiB of tensors): refused against the file's own tensors.
+  const nlohmann::json mid = {{"arch", "sequential"},
+                              {"input_shape", {8192}},
+                              {"layers", {{{"type", "linear"}, {"in_features", 8192}, {"out_features", 8192}}}}};
+  const std::string file2 = serialize_safetensors({{"0.bias", Tensor::zeros({8192}, DType::f32)}},
+                                                  {{"config", mid.dump()}});
+  const int64_t allocated2 = host_bytes_allocated_by([&] {
+    test::expect_error([&] { nn::load_model_from_bytes(file2, "short.safetensors"); },
+                       {"short.safetensors", "file's tensors hold only 32768 bytes"});
+  });
+  EXPECT_LT(allocated2, 1 << 20);
+  // A small model missing a tensor still gets the error that names it.
   const nlohmann::json small = {{"arch", "sequential"},
-                                {"input_shape", {1024}},
-                                {"layers", {{{"type", "linear"}, {"in_features", 1024}, {"out_features", 1024}}}}};
-  const std::string file2 = serialize_safetensors({{"0.bias", Tensor::zeros({1024}, DType::f32)}},
+                                {"input_shape", {16}},
+                                {"layers", {{{"type", "linear"}, {"in_features", 16}, {"out_features", 4}}}}};
+  const std::string file3 = serialize_safetensors({{"0.bias", Tensor::zeros({4}, DType::f32)}},
                                                   {{"config", small.dump()}});
-  test::expect_error([&] { nn::load_model_from_bytes(file2, "short.safetensors"); },
-                     {"short.safetensors", "file's tensors hold only 4096 bytes"});
+  test::expect_error([&] { nn::load_model_from_bytes(file3, "s.safetensors"); }, {"s.safetensors", "missing tensor '0.weight'"});
 }
 
 TEST(Limits, GptConfigOverTheModelLimitIsRefusedBeforeBuilding) {
