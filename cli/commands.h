@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "nn/model.h"
 
@@ -18,6 +19,7 @@ struct GlobalOptions {
   bool strict = false;
   bool log_dispatch = false;
   int threads = 0;      // 0 = leave OpenMP's default (OMP_NUM_THREADS or all cores)
+  std::vector<std::string> limits;  // --limit KEY=VALUE (io/limits.h)
 };
 
 // A subcommand and what runs it once parsing succeeded.

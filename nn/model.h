@@ -56,6 +56,9 @@ class Model {
 // Throws a clear error naming the layer for any invalid or inconsistent config.
 Model build_model(const nlohmann::json& config, Rng* rng, const std::vector<std::string>& vocab = {});
 Model load_model(const std::string& path);
+// Same, from the bytes of a model file held in memory; `name` stands in for
+// the path in errors (the fuzz targets and in-memory payloads use this).
+Model load_model_from_bytes(const std::string& bytes, const std::string& name);
 // Writes atomically; `metadata` entries are added to the model's own.
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 
