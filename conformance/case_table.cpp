@@ -15,6 +15,7 @@ const std::vector<OpCase>& all_cases() {
     add_bias_cases(all);
     add_relu_backward_cases(all);
     add_sparse_cases(all);
+    add_quant_cases(all);
     return all;
   }();
   return cases;

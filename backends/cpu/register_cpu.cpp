@@ -3,6 +3,7 @@
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/cpu_kernels_transformer.h"
 #include "backends/cpu/cpu_kernels_sparse.h"
+#include "backends/cpu/cpu_kernels_quant.h"
 
 namespace tinyopt::cpu {
 
@@ -44,6 +45,7 @@ void register_cpu_variants() {
   ops::relu_backward.add({"cpu.simd", cpu, 50, relu_backward_supports, relu_backward_run});
   ops::spmm.add({"cpu.naive", cpu, 10, spmm_cpu_supports, spmm_naive_run});
   ops::spmm.add({"cpu.blocked", cpu, 50, spmm_cpu_supports, spmm_blocked_run});
+  register_cpu_quant_variants();  // INT8 ops (register_cpu_quant.cpp)
 }
 
 }  // namespace tinyopt::cpu
