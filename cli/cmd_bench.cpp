@@ -197,9 +197,11 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 60.0));
   matmul->add_flag("--json", options.json, "Print JSON");
   CLI::App* generate = add_bench_generate_command(*bench);
-  return {bench, [matmul, generate] {
+  CLI::App* sparse = add_bench_sparse_command(*bench);
+  return {bench, [matmul, generate, sparse] {
             if (matmul->parsed()) run_bench_matmul(options);
             if (generate->parsed()) run_bench_generate();
+            if (sparse->parsed()) run_bench_sparse();
           }};
 }
 

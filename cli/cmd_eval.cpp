@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
+#include "nn/nonfinite.h"
 #include "nn/train.h"
 
 namespace tinyopt::cli {
@@ -20,14 +21,25 @@ struct Options {
   bool json = false;
 };
 
+// A NaN or Inf weight makes every accuracy or loss computed from the model
+// meaningless (argmax over NaN logits still "picks" a class): say so instead.
+void require_finite_weights(nn::Model& model, const std::string& path) {
+  const std::string bad = nn::describe_nonfinite(model.state_dict());
+  TINYOPT_CHECK(bad.empty(), "{}: the model's weights are not all finite: {}; refusing to report a metric computed from them",
+                path, bad);
+}
+
 void run_eval(const Options& o) {
   nn::Model model = nn::load_model(o.model);
+  require_finite_weights(model, o.model);
   if (model.kind == nn::ModelKind::sequential) {
     TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
                   model.num_classes());
     const FashionMnist data = load_fashion_mnist();
     const nn::EvalResult r =
         nn::evaluate_classifier(model, fashion_mnist_for(model, data.test_images, o.model), data.test_labels, o.batch_size);
+    TINYOPT_CHECK(std::isfinite(r.loss), "{}: the test loss is {}: the model's outputs overflow to Inf/NaN on real data",
+                  o.model, r.loss);
     if (o.json) {
       print_json({{"model", o.model}, {"metric", "test_accuracy"}, {"test_accuracy", r.accuracy}, {"test_loss", r.loss},
                   {"samples", r.samples}, {"samples_per_second", r.samples_per_second()}, {"threads", num_threads()},
@@ -42,6 +54,8 @@ void run_eval(const Options& o) {
   }
   const Tensor tokens = heldout_tokens_for(model);
   const nn::EvalResult r = nn::evaluate_gpt(model, tokens, 0, o.max_windows);
+  TINYOPT_CHECK(std::isfinite(r.loss), "{}: the held-out loss is {}: the model's outputs overflow to Inf/NaN", o.model,
+                r.loss);
   const double bpc = r.loss / std::log(2.0);
   if (o.json) {
     print_json({{"model", o.model}, {"metric", "heldout_loss"}, {"heldout_loss", r.loss}, {"bits_per_char", bpc},

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "io/npy.h"
 #include "nn/model.h"
+#include "nn/nonfinite.h"
 
 namespace tinyopt::cli {
 
@@ -59,6 +60,12 @@ void run_infer(const Options& o) {
     y = model.forward(x.reshape(want));
   }
   save_npy(o.output, y);
+  // NaN/Inf outputs are written as computed (they propagate), and said out loud.
+  if (const nn::NonFiniteCount bad = nn::count_nonfinite(y); bad.any()) {
+    std::fprintf(stderr, "tinyopt: warning: %s: %lld of %lld outputs are not finite (%lld NaN, %lld Inf)%s\n",
+                 o.output.c_str(), (long long)(bad.nan + bad.inf), (long long)y.numel(), (long long)bad.nan,
+                 (long long)bad.inf, nn::describe_nonfinite(model.state_dict()).empty() ? "" : "; the model's weights hold NaN/Inf");
+  }
   if (o.json) {
     print_json({{"model", o.model}, {"input", o.input}, {"output", o.output}, {"output_shape", y.shape().to_vector()}});
   } else {

@@ -105,8 +105,7 @@ nlohmann::json stats_json(const TimingStats& s) {
 
 void run_profile(const Options& o) {
   if (!o.trace.empty()) check_trace_path(o.trace);
-  const Device device = parse_device(o.device);
-  device_require(device);
+  const Device device = usable_device_or_cpu(parse_device(o.device), "profile --device " + o.device);
   nn::Model model = nn::load_model(o.model);
   const bool gpt = model.kind == nn::ModelKind::gpt;
   const int64_t batch = o.batch > 0 ? o.batch : (gpt ? 1 : 64);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "nn/model.h"
 
@@ -18,6 +19,7 @@ struct GlobalOptions {
   bool strict = false;
   bool log_dispatch = false;
   int threads = 0;      // 0 = leave OpenMP's default (OMP_NUM_THREADS or all cores)
+  std::vector<std::string> limits;  // --limit KEY=VALUE (io/limits.h)
 };
 
 // A subcommand and what runs it once parsing succeeded.
@@ -33,11 +35,15 @@ Command add_eval_command(CLI::App& app);
 Command add_infer_command(CLI::App& app);
 Command add_profile_command(CLI::App& app);
 Command add_generate_command(CLI::App& app);
+Command add_prune_command(CLI::App& app);  // cmd_prune.cpp
 Command add_olympics_command(CLI::App& app);     // cmd_olympics.cpp
 Command add_leaderboard_command(CLI::App& app);  // cmd_leaderboard.cpp
 // `tinyopt bench generate` (cmd_bench_generate.cpp), a subcommand of `bench`.
 CLI::App* add_bench_generate_command(CLI::App& bench);
 void run_bench_generate();
+// `tinyopt bench sparse` (cmd_bench_sparse.cpp): the sparse-vs-dense crossover.
+CLI::App* add_bench_sparse_command(CLI::App& bench);
+void run_bench_sparse();
 
 // Applies the global options (backend choice, strict mode, threads).
 void apply_global_options(const GlobalOptions& options);

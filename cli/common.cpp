@@ -7,6 +7,7 @@
 #include "core/dispatcher.h"
 #include "core/threads.h"
 #include "data/text_corpus.h"
+#include "io/limits.h"
 #include "nn/char_tokenizer.h"
 
 namespace tinyopt::cli {
@@ -15,13 +16,35 @@ namespace {
 GlobalOptions g_options;
 }
 
+// A --backend naming CUDA variants on a CUDA build whose GPU is missing at run
+// time: tensors stay on the CPU, so CPU variants run. Say so once (not once
+// per op), or refuse in strict mode.
+static void warn_if_cuda_choice_cannot_run(const std::string& spec) {
+  bool names_cuda = false;
+  for (const OpBase* op : OptimizedBackend::instance().ops()) {
+    const auto infos = op->variant_infos();
+    names_cuda |= op->chosen() >= 0 && infos[static_cast<size_t>(op->chosen())].device == DeviceType::cuda;
+  }
+  if (!names_cuda) return;
+  const std::string why = cuda_unusable_reason();
+  if (why.empty()) return;
+  TINYOPT_CHECK(!OptimizedBackend::instance().strict(),
+                "--backend {}: CUDA variants cannot run ({}) and strict mode forbids running on the CPU", spec, why);
+  std::fprintf(stderr, "tinyopt: --backend %s: no CUDA device is usable (%s); every op runs on the CPU\n", spec.c_str(),
+               why.c_str());
+}
+
 void apply_global_options(const GlobalOptions& options) {
   g_options = options;
   OptimizedBackend& backend = OptimizedBackend::instance();
-  if (!options.backend.empty()) backend.set_choice(options.backend);
   if (options.strict) backend.set_strict(true);
+  if (!options.backend.empty()) {
+    backend.set_choice(options.backend);
+    warn_if_cuda_choice_cannot_run(options.backend);
+  }
   if (options.log_dispatch) backend.set_debug(true);
   if (options.threads > 0) set_num_threads(options.threads);
+  for (const std::string& spec : options.limits) set_limits(parse_limits(spec, limits(), "--limit"));
 }
 
 const GlobalOptions& global_options() { return g_options; }

@@ -1,6 +1,7 @@
 // tinyopt: the command-line front end of the runtime.
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <vector>
 
 #include "cli/commands.h"
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
   app.add_flag("--log-dispatch", options.log_dispatch, "Log every routing decision to stderr");
   app.add_option("--threads", options.threads, "Threads for CPU kernels (default: OMP_NUM_THREADS or all cores)")
       ->check(CLI::Range(1, 1024));
+  app.add_option("--limit", options.limits,
+                 "Resource limit for input files, KEY=VALUE (repeatable; keys in io/limits.h, e.g. max_tensor_bytes=8G). "
+                 "Overrides TINYOPT_LIMITS.");
   const std::vector<tinyopt::cli::Command> commands = {
       tinyopt::cli::add_backends_command(app),
       tinyopt::cli::add_bench_command(app),
@@ -28,6 +32,7 @@ int main(int argc, char** argv) {
       tinyopt::cli::add_infer_command(app),
       tinyopt::cli::add_profile_command(app),
       tinyopt::cli::add_generate_command(app),
+      tinyopt::cli::add_prune_command(app),
       tinyopt::cli::add_olympics_command(app),
       tinyopt::cli::add_leaderboard_command(app),
   };
@@ -42,6 +47,9 @@ int main(int argc, char** argv) {
       if (command.app->parsed()) command.run();
   } catch (const tinyopt::Error& e) {
     std::fprintf(stderr, "tinyopt: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "tinyopt: error: out of memory (a host allocation failed)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tinyopt: unexpected error: %s\n", e.what());

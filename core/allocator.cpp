@@ -1,6 +1,7 @@
 #include "core/allocator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -9,6 +10,30 @@
 #include "core/error.h"
 
 namespace tinyopt {
+
+namespace {
+
+std::atomic<int64_t>& fail_countdown() {
+  static std::atomic<int64_t> countdown{[] {
+    const char* env = std::getenv("TINYOPT_FAIL_ALLOC");
+    return env != nullptr ? std::max<int64_t>(0, std::strtoll(env, nullptr, 10)) : int64_t{0};
+  }()};
+  return countdown;
+}
+
+// True when this allocation is the injected failure.
+bool injected_failure() {
+  std::atomic<int64_t>& c = fail_countdown();
+  int64_t n = c.load(std::memory_order_relaxed);
+  while (n > 0) {
+    if (c.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) return n == 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+int64_t inject_host_allocation_failure(int64_t nth) { return fail_countdown().exchange(std::max<int64_t>(0, nth)); }
 
 TrackingAllocator& TrackingAllocator::of(Device device) {
   static std::mutex registry_mutex;
@@ -25,7 +50,7 @@ void* TrackingAllocator::allocate(size_t bytes) {
   void* ptr = nullptr;
   if (device_.is_cpu()) {
     const size_t rounded = (request + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-    ptr = std::aligned_alloc(kHostAlignment, rounded);
+    ptr = injected_failure() ? nullptr : std::aligned_alloc(kHostAlignment, rounded);
     TINYOPT_CHECK(ptr != nullptr, "out of host memory: could not allocate {} bytes", bytes);
   } else {
     device_require(device_);

@@ -59,6 +59,13 @@ class TrackingAllocator {
   uint64_t sequence_ = 0;
 };
 
+// Fault injection: makes the `nth` host allocation from now on (1 = the next
+// one) fail exactly as if the system were out of memory; 0 turns it off. It
+// fires once. The environment variable TINYOPT_FAIL_ALLOC=N arms it at start-up,
+// so tests can check that the CLI reports out-of-memory cleanly wherever it
+// happens. Returns the previous setting.
+int64_t inject_host_allocation_failure(int64_t nth);
+
 // Host allocations are 64-byte aligned (one cache line, one AVX-512 register)
 // so SIMD kernels may use aligned loads on a tensor's first element.
 constexpr size_t kHostAlignment = 64;

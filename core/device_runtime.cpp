@@ -1,6 +1,7 @@
 #include "core/device_runtime.h"
 
 #include <atomic>
+#include <cstdio>
 
 #include "core/dispatcher.h"
 #include "core/error.h"
@@ -37,6 +38,27 @@ void device_require(Device device) {
   TINYOPT_CHECK(count > 0, "{} requested, but no CUDA device is present on this machine", device.str());
   TINYOPT_CHECK(device.index >= 0 && device.index < count, "{} requested, but only {} CUDA device(s) are present",
                 device.str(), count);
+}
+
+std::string cuda_unusable_reason() {
+  const DeviceRuntime* rt = device_runtime(DeviceType::cuda);
+  if (rt == nullptr) return "this build of tinyopt has no CUDA backend";
+  if (rt->device_count() > 0) return "";
+  return rt->runtime_summary();
+}
+
+Device usable_device_or_cpu(Device requested, const std::string& what) {
+  if (requested.is_cpu()) return requested;
+  const std::string why = cuda_unusable_reason();
+  if (why.empty()) {
+    device_require(requested);  // a device exists: an out-of-range index is still an error
+    return requested;
+  }
+  TINYOPT_CHECK(!OptimizedBackend::instance().strict(), "{}: {} is not usable ({}) and strict mode forbids running on the CPU",
+                what, requested.str(), why);
+  std::fprintf(stderr, "tinyopt: %s: %s is not usable (%s); running on the CPU instead (--strict makes this an error)\n",
+               what.c_str(), requested.str().c_str(), why.c_str());
+  return Device::cpu();
 }
 
 void device_synchronize(Device device) {

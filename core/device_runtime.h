@@ -40,4 +40,15 @@ int device_count(DeviceType type);
 void device_require(Device device);
 void device_synchronize(Device device);
 
+// Why CUDA cannot be used here ("this build has no CUDA backend", or the
+// runtime's own reason such as "no NVIDIA driver is installed, ..."), or ""
+// when a device is usable.
+std::string cuda_unusable_reason();
+
+// `requested` when it can be used; otherwise, for a CUDA device that is not
+// usable at run time, the CPU, after printing one line on stderr that says
+// so and why ("`what`: cuda:0 is not usable (...); running on the CPU
+// instead"). In strict mode (--strict / TINYOPT_STRICT) it throws instead.
+Device usable_device_or_cpu(Device requested, const std::string& what);
+
 }  // namespace tinyopt

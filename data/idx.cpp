@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/limits.h"
 
 namespace tinyopt {
 namespace {
@@ -96,6 +97,7 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic) {
 
   const size_t ndim = magic & 0xff;
   TINYOPT_CHECK(ndim >= 1, "'{}': IDX file declares zero dimensions", path);
+  check_limit(ndim, limits().max_rank, "max_rank", fmt::format("'{}': the IDX array's rank", path));
   std::vector<unsigned char> dim_bytes(4 * ndim);
   const size_t got_dims = in.read_some(dim_bytes.data(), dim_bytes.size());
   TINYOPT_CHECK(got_dims == dim_bytes.size(), "'{}' is truncated: expected {} bytes of dimensions, found {}", path,
@@ -106,17 +108,24 @@ IdxArray read_idx(const std::string& path, uint32_t expected_magic) {
   for (size_t i = 0; i < ndim; ++i) {
     const uint64_t d = load_be32(&dim_bytes[4 * i]);
     TINYOPT_CHECK(d <= kMaxIdxDim, "'{}': IDX dimension {} is {}, which is absurd", path, i, d);
-    expected *= d;  // cannot overflow: checked against the cap at every step
-    TINYOPT_CHECK(expected <= kMaxIdxElements, "'{}': IDX dimensions describe more than {} elements", path,
+    // expected <= 2^34 and d <= 2^31 here, so the product can exceed 2^64:
+    // check the multiplication itself, not only the result against the cap.
+    TINYOPT_CHECK(!__builtin_mul_overflow(expected, d, &expected) && expected <= kMaxIdxElements, "'{}': IDX dimensions describe more than {} elements", path,
                   kMaxIdxElements);
     out.dims.push_back(static_cast<int64_t>(d));
   }
+  // The byte limit is enforced as data arrives (the buffer only grows with
+  // real data), so a truncated file still says it is truncated.
+  const uint64_t max_bytes = limits().max_tensor_bytes;
 
   // Grow the buffer only as data really arrives.
   out.data.reserve(static_cast<size_t>(std::min<uint64_t>(expected, 16 * kReadChunk)));
   uint64_t have = 0;
   while (have < expected) {
     const size_t chunk = static_cast<size_t>(std::min<uint64_t>(expected - have, kReadChunk));
+    if (have + chunk > max_bytes) {
+      check_limit(expected, max_bytes, "max_tensor_bytes", fmt::format("'{}': the IDX array's size in bytes", path));
+    }
     out.data.resize(static_cast<size_t>(have) + chunk);
     const size_t n = in.read_some(out.data.data() + have, chunk);
     have += n;

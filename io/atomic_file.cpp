@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <streambuf>
@@ -16,6 +19,25 @@ namespace tinyopt {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+std::atomic<int64_t>& disk_free_bytes() {
+  static std::atomic<int64_t> free_bytes{[] {
+    const char* env = std::getenv("TINYOPT_DISK_FREE_BYTES");
+    return env != nullptr && *env != '\0' ? std::strtoll(env, nullptr, 10) : int64_t{-1};
+  }()};
+  return free_bytes;
+}
+
+// How many of `n` bytes the (possibly simulated-full) disk accepts.
+size_t disk_accepts(size_t n) {
+  std::atomic<int64_t>& free_bytes = disk_free_bytes();
+  int64_t f = free_bytes.load(std::memory_order_relaxed);
+  while (f >= 0) {
+    const int64_t take = std::min<int64_t>(f, static_cast<int64_t>(n));
+    if (free_bytes.compare_exchange_weak(f, f - take, std::memory_order_relaxed)) return static_cast<size_t>(take);
+  }
+  return n;
+}
 
 // A std::streambuf writing straight to a file descriptor through a 1 MiB
 // buffer, so large models stream to disk without a second in-memory copy.
@@ -57,7 +79,12 @@ class FdStreamBuf : public std::streambuf {
   bool write_all(const char* p, size_t n) {
     if (error_ != 0) return false;
     while (n > 0) {
-      const ssize_t w = ::write(fd_, p, n);
+      const size_t accepted = disk_accepts(n);
+      if (accepted == 0) {
+        error_ = ENOSPC;
+        return false;
+      }
+      const ssize_t w = ::write(fd_, p, accepted);
       if (w < 0) {
         if (errno == EINTR) continue;
         error_ = errno;
@@ -155,6 +182,8 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
     ::close(dfd);
   }
 }
+
+int64_t inject_disk_free_bytes(int64_t free_bytes) { return disk_free_bytes().exchange(free_bytes < 0 ? -1 : free_bytes); }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   write_file_atomic(path, [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });

@@ -27,4 +27,11 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
 // Same, for bytes already in memory.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+// Fault injection: from now on the disk behaves as if only `free_bytes` more
+// bytes fit; writes past that fail with ENOSPC, as a full disk's do. -1 (the
+// default) turns it off. TINYOPT_DISK_FREE_BYTES=N arms it at start-up, so
+// tests can check that the CLI leaves no half-written output behind.
+// Returns the previous setting.
+int64_t inject_disk_free_bytes(int64_t free_bytes);
+
 }  // namespace tinyopt

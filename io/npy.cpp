@@ -9,7 +9,8 @@
 #include <fmt/ranges.h>
 
 #include "io/atomic_file.h"
-#include "io/input_file.h"
+#include "io/byte_source.h"
+#include "io/limits.h"
 
 namespace tinyopt {
 
@@ -24,13 +25,17 @@ constexpr int64_t kMaxDim = int64_t{1} << 40;
 
 // ---- a parser for the Python literals a .npy header can hold ------------------
 
+// (A struct, not std::pair: a pair of the still-incomplete PyValue inside
+// PyValue's own vector does not compile with clang and libstdc++.)
+struct PyDictEntry;
+
 struct PyValue {
   enum class Kind { string, integer, boolean, none, tuple, list, dict } kind = Kind::none;
   std::string str;
   int64_t integer = 0;
   bool boolean = false;
   std::vector<PyValue> items;                            // tuple / list
-  std::vector<std::pair<PyValue, PyValue>> entries;      // dict
+  std::vector<PyDictEntry> entries;                      // dict
 
   std::string kind_name() const {
     switch (kind) {
@@ -44,6 +49,10 @@ struct PyValue {
     }
     return "?";
   }
+};
+
+struct PyDictEntry {
+  PyValue key, value;
 };
 
 class PyLiteralParser {
@@ -144,7 +153,7 @@ class PyLiteralParser {
         PyValue key = parse_value(depth + 1);
         expect(':');
         PyValue value = parse_value(depth + 1);
-        v.entries.emplace_back(std::move(key), std::move(value));
+        v.entries.push_back({std::move(key), std::move(value)});
         if (peek(',')) {
           ++pos_;
         } else if (!peek('}')) {
@@ -232,13 +241,15 @@ std::string npy_descr(DType dtype) {
   fail("npy: no descr for dtype {}", static_cast<int>(dtype));
 }
 
-Tensor load_npy(const std::string& path) {
-  InputFile file(path);
+namespace {
+
+Tensor parse_npy_source(const ByteSource& file) {
+  const std::string& path = file.name();
   const uint64_t size = file.size();
   TINYOPT_CHECK(size >= 10, "'{}' is not a .npy file: it is {} bytes long, shorter than the 10-byte preamble", path,
                 size);
   unsigned char pre[12] = {};
-  file.read_exact(0, pre, size >= 12 ? 12 : 10, "the .npy preamble");
+  file.read(0, pre, size >= 12 ? 12 : 10, "the .npy preamble");
   TINYOPT_CHECK(std::memcmp(pre, kMagic, 6) == 0, "'{}' is not a .npy file: expected the magic \"\\x93NUMPY\", found {}",
                 path, fmt::format("{:02x} {:02x} {:02x} {:02x} {:02x} {:02x}", pre[0], pre[1], pre[2], pre[3], pre[4],
                                   pre[5]));
@@ -257,11 +268,12 @@ Tensor load_npy(const std::string& path) {
   }
   TINYOPT_CHECK(header_len <= kMaxHeaderBytes, "'{}': .npy header length {} exceeds the limit of {} bytes", path,
                 header_len, kMaxHeaderBytes);
+  check_limit(header_len, limits().max_header_bytes, "max_header_bytes", fmt::format("'{}': the .npy header length", path));
   TINYOPT_CHECK(header_len <= size - header_start,
                 "'{}' is truncated: the .npy header claims {} bytes, but only {} follow the preamble", path, header_len,
                 size - header_start);
   std::string header(static_cast<size_t>(header_len), '\0');
-  file.read_exact(header_start, header.data(), header.size(), "the .npy header");
+  file.read(header_start, header.data(), header.size(), "the .npy header");
 
   const PyValue dict = PyLiteralParser(header, path).parse_document();
   TINYOPT_CHECK(dict.kind == PyValue::Kind::dict, "'{}': the .npy header must be a dict, found {}", path,
@@ -300,6 +312,7 @@ Tensor load_npy(const std::string& path) {
                 shape->kind_name());
   TINYOPT_CHECK(shape->items.size() <= static_cast<size_t>(Shape::kMaxDims),
                 "'{}': .npy array has rank {}, more than the maximum of {}", path, shape->items.size(), Shape::kMaxDims);
+  check_limit(shape->items.size(), limits().max_rank, "max_rank", fmt::format("'{}': the .npy array's rank", path));
   std::vector<int64_t> dims;
   for (const PyValue& d : shape->items) {
     TINYOPT_CHECK(d.kind == PyValue::Kind::integer, "'{}': .npy shape entries must be integers, found {}", path,
@@ -325,15 +338,23 @@ Tensor load_npy(const std::string& path) {
       fail("'{}': .npy shape {} is too large", path, tshape.str());
     }
   }
+  check_limit(expected, limits().max_tensor_bytes, "max_tensor_bytes",
+              fmt::format("'{}': the .npy array's size in bytes", path));
   const uint64_t data_start = header_start + header_len;
   const uint64_t available = size - data_start;
   TINYOPT_CHECK(available == expected, "'{}': {} shape {} needs {} data bytes, found {}{}", path, descr->str,
                 tshape.str(), expected, available, available < expected ? " (file truncated)" : " (trailing bytes)");
 
   Tensor t = Tensor::empty(tshape, *dtype);
-  if (expected > 0) file.read_exact(data_start, t.raw_data(), static_cast<size_t>(expected), "the array data");
+  if (expected > 0) file.read(data_start, t.raw_data(), static_cast<size_t>(expected), "the array data");
   return t;
 }
+
+}  // namespace
+
+Tensor load_npy(const std::string& path) { return parse_npy_source(FileSource(path)); }
+
+Tensor parse_npy(const std::string& bytes, const std::string& name) { return parse_npy_source(MemorySource(bytes, name)); }
 
 void save_npy(const std::string& path, const Tensor& tensor) {
   TINYOPT_CHECK(tensor.defined(), "cannot save an undefined tensor to '{}'", path);

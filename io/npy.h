@@ -24,6 +24,9 @@ namespace tinyopt {
 // Loads a .npy file into a contiguous CPU tensor.
 Tensor load_npy(const std::string& path);
 
+// Parses .npy bytes held in memory; `name` stands in for the path in errors.
+Tensor parse_npy(const std::string& bytes, const std::string& name);
+
 // Writes `tensor` (any device, any layout) as a version 1.0 .npy file in C
 // order, header padded so the data starts at a multiple of 64 bytes; atomic.
 void save_npy(const std::string& path, const Tensor& tensor);

@@ -8,7 +8,8 @@
 #include <sstream>
 
 #include "io/atomic_file.h"
-#include "io/input_file.h"
+#include "io/byte_source.h"
+#include "io/limits.h"
 
 namespace tinyopt {
 
@@ -21,46 +22,6 @@ using ordered_json = nlohmann::ordered_json;
 
 // Rejects dimensions beyond this as absurd, even in zero-element tensors.
 constexpr uint64_t kMaxDim = uint64_t{1} << 40;
-
-// ---- where the bytes come from: a file or a buffer in memory ------------------
-
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  virtual const std::string& name() const = 0;
-  virtual uint64_t size() const = 0;
-  virtual void read(uint64_t offset, void* dst, size_t bytes, const std::string& what) const = 0;
-};
-
-class FileSource : public ByteSource {
- public:
-  explicit FileSource(const std::string& path) : file_(path) {}
-  const std::string& name() const override { return file_.path(); }
-  uint64_t size() const override { return file_.size(); }
-  void read(uint64_t offset, void* dst, size_t bytes, const std::string& what) const override {
-    file_.read_exact(offset, dst, bytes, what);
-  }
-
- private:
-  InputFile file_;
-};
-
-class MemorySource : public ByteSource {
- public:
-  MemorySource(const std::string& bytes, std::string name) : bytes_(bytes), name_(std::move(name)) {}
-  const std::string& name() const override { return name_; }
-  uint64_t size() const override { return bytes_.size(); }
-  void read(uint64_t offset, void* dst, size_t bytes, const std::string& what) const override {
-    TINYOPT_CHECK(offset <= bytes_.size() && bytes <= bytes_.size() - offset,
-                  "'{}' is truncated: expected {} bytes of {} at offset {}, found {}", name_, bytes, what, offset,
-                  offset <= bytes_.size() ? bytes_.size() - offset : 0);
-    if (bytes > 0) std::memcpy(dst, bytes_.data() + offset, bytes);
-  }
-
- private:
-  const std::string& bytes_;
-  std::string name_;
-};
 
 // ---- dtypes ----------------------------------------------------------------
 
@@ -162,6 +123,7 @@ Entry parse_entry(const std::string& file, const std::string& name, const json& 
   TINYOPT_CHECK(shape.is_array(), "{}: shape must be an array of integers, found {}", where, shape.type_name());
   TINYOPT_CHECK(shape.size() <= static_cast<size_t>(Shape::kMaxDims), "{}: rank {} exceeds the maximum of {}",
                 where, shape.size(), Shape::kMaxDims);
+  check_limit(shape.size(), limits().max_rank, "max_rank", where + ": rank");
   std::vector<int64_t> dims;
   uint64_t numel = 1;
   bool numel_overflow = false;
@@ -185,6 +147,7 @@ Entry parse_entry(const std::string& file, const std::string& name, const json& 
 
   uint64_t expected_bytes = 0;
   numel_overflow |= __builtin_mul_overflow(numel, static_cast<uint64_t>(e.dtype.file_size), &expected_bytes);
+  if (!numel_overflow) check_limit(expected_bytes, limits().max_tensor_bytes, "max_tensor_bytes", where + ": size in bytes");
   TINYOPT_CHECK(!numel_overflow && expected_bytes == e.end - e.begin,
                 "{}: shape {} of {} needs {} bytes, but data_offsets [{}, {}] span {} bytes", where, e.shape.str(),
                 e.dtype_text, numel_overflow ? std::string("more than 2^64") : std::to_string(expected_bytes),
@@ -199,6 +162,9 @@ constexpr int kMaxJsonDepth = 3;
 
 json parse_header_json(const std::string& file, const std::string& text) {
   std::set<std::string> top_keys;
+  // Counted while parsing, so a header of a million tiny entries stops early.
+  const uint64_t max_tensors = limits().max_tensors;
+  uint64_t tensors = 0;
   std::string duplicate;
   json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
     if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
@@ -208,6 +174,8 @@ json parse_header_json(const std::string& file, const std::string& text) {
     if (event == json::parse_event_t::key && depth == 1) {
       const std::string key = parsed.get<std::string>();
       if (!top_keys.insert(key).second && duplicate.empty()) duplicate = key;
+      if (key != "__metadata__" && ++tensors > max_tensors)
+        check_limit(tensors, max_tensors, "max_tensors", fmt::format("'{}': the number of tensors", file));
     }
     return true;
   };
@@ -244,6 +212,8 @@ SafetensorsFile parse_source(const ByteSource& src) {
                 "'{}': header length {} exceeds the {} bytes that follow the length field (truncated file or not "
                 "safetensors)",
                 file, header_len, size - 8);
+  check_limit(header_len, limits().max_header_bytes, "max_header_bytes",
+              fmt::format("'{}': the safetensors header length", file));
   TINYOPT_CHECK(header_len >= 2, "'{}': header length {} is too small for a JSON object", file, header_len);
 
   std::string text(static_cast<size_t>(header_len), '\0');

@@ -1,6 +1,8 @@
 #include "nn/char_tokenizer.h"
 
 #include "core/error.h"
+#include "io/bounded_json.h"
+#include "io/limits.h"
 
 namespace tinyopt::nn {
 
@@ -23,6 +25,19 @@ std::string printable(const std::string& ch) {
 }
 
 }  // namespace
+
+std::vector<std::string> parse_vocab_json(const std::string& text, const std::string& what) {
+  const nlohmann::json v = parse_json_bounded(text, what);
+  TINYOPT_CHECK(v.is_array(), "{} must be a JSON list of strings, found {}", what, v.type_name());
+  check_limit(v.size(), limits().max_vocab, "max_vocab", what + ": number of entries");
+  std::vector<std::string> vocab;
+  vocab.reserve(v.size());
+  for (const nlohmann::json& ch : v) {
+    TINYOPT_CHECK(ch.is_string(), "{} must contain only strings, found {}", what, ch.dump());
+    vocab.push_back(ch.get<std::string>());
+  }
+  return vocab;
+}
 
 CharTokenizer::CharTokenizer(std::vector<std::string> vocab) : vocab_(std::move(vocab)) {
   for (size_t i = 0; i < vocab_.size(); ++i) {

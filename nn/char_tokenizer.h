@@ -12,6 +12,10 @@
 
 namespace tinyopt::nn {
 
+// Parses a model file's "vocab" metadata: a JSON list of strings, at most
+// max_vocab entries (io/limits.h). `what` names it in errors.
+std::vector<std::string> parse_vocab_json(const std::string& text, const std::string& what);
+
 class CharTokenizer {
  public:
   explicit CharTokenizer(std::vector<std::string> vocab);

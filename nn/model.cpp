@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <optional>
 
+#include "io/bounded_json.h"
+#include "io/limits.h"
 #include "io/safetensors.h"
+#include "nn/char_tokenizer.h"
 #include "nn/activations.h"
 #include "nn/conv2d.h"
 #include "nn/dropout.h"
 #include "nn/flatten.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
+#include "nn/sparse_linear.h"
 
 namespace tinyopt::nn {
 
@@ -65,7 +69,35 @@ void check_keys(const json& layer, const std::vector<std::string>& allowed, cons
 
 std::string shape_str(const std::vector<int64_t>& s) { return Shape(s).str(); }
 
-Model build_sequential(const json& config, Rng* rng) {
+// Parameter bytes a config declares, counted layer by layer *before* the
+// layer allocates them: a config that asks for more than max_model_bytes, or
+// (when loading a file) far more than the file's tensors hold, is refused
+// before any large allocation. Up to kSlackBytes beyond the file are let
+// through so that a small model with a missing or misshapen tensor gets the
+// precise error naming that tensor (from SafetensorsFile::require).
+struct ParamBudget {
+  static constexpr uint64_t kSlackBytes = uint64_t{64} << 20;
+  uint64_t used = 0;
+  std::optional<uint64_t> available;  // bytes of f32 tensors in the file being loaded
+
+  // count = product of `factors` (parameters about to be allocated).
+  void add(std::initializer_list<uint64_t> factors, const std::string& where) {
+    uint64_t count = 1;
+    bool overflow = false;
+    for (uint64_t f : factors) overflow |= __builtin_mul_overflow(count, f, &count);
+    uint64_t bytes = 0;
+    overflow |= __builtin_mul_overflow(count, uint64_t{4}, &bytes);
+    overflow |= __builtin_add_overflow(used, bytes, &used);
+    if (overflow) used = UINT64_MAX;
+    check_limit(used, limits().max_model_bytes, "max_model_bytes", where + ": parameter bytes declared so far");
+    TINYOPT_CHECK(!available || used <= *available || used - *available <= kSlackBytes,
+                  "{}: the config declares at least {} bytes of f32 parameters so far, but the file's tensors hold only "
+                  "{} bytes (tensors missing, or dimensions in the config wrong?)",
+                  where, used, *available);
+  }
+};
+
+Model build_sequential(const json& config, Rng* rng, ParamBudget& budget) {
   Model model;
   model.kind = ModelKind::sequential;
   TINYOPT_CHECK(config.contains("input_shape") && config["input_shape"].is_array() && !config["input_shape"].empty() &&
@@ -96,10 +128,21 @@ Model build_sequential(const json& config, Rng* rng) {
       TINYOPT_CHECK(shape.size() == 1 && shape[0] == in,
                     "{}: in_features {} does not match its input of per-sample shape {} (flatten first?)", where, in,
                     shape_str(shape));
-      auto l = std::make_unique<Linear>(name, in, out, get_bool(layer, "bias", where, true), rng);
+      const bool bias = get_bool(layer, "bias", where, true);
+      budget.add({static_cast<uint64_t>(in) + (bias ? 1 : 0), static_cast<uint64_t>(out)}, where);
+      auto l = std::make_unique<Linear>(name, in, out, bias, rng);
       if (first_trainable) l->set_needs_input_grad(false);
       first_trainable = false;
       seq->append(std::move(l));
+      shape = {out};
+    } else if (type == "sparse_linear") {  // a pruned linear layer stored in CSR (nn/sparse_linear.h)
+      check_keys(layer, {"in_features", "out_features", "bias"}, where);
+      const int64_t in = get_int(layer, "in_features", where), out = get_int(layer, "out_features", where);
+      TINYOPT_CHECK(shape.size() == 1 && shape[0] == in,
+                    "{}: in_features {} does not match its input of per-sample shape {} (flatten first?)", where, in,
+                    shape_str(shape));
+      seq->append(std::make_unique<SparseLinear>(name, in, out, get_bool(layer, "bias", where, true)));
+      first_trainable = false;
       shape = {out};
     } else if (type == "conv2d") {
       check_keys(layer, {"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"}, where);
@@ -112,7 +155,10 @@ Model build_sequential(const json& config, Rng* rng) {
       TINYOPT_CHECK(k >= 1 && s >= 1, "{}: kernel_size and stride must be positive", where);
       TINYOPT_CHECK(shape[1] + 2 * p >= k && shape[2] + 2 * p >= k, "{}: kernel {} does not fit input {}", where, k,
                     shape_str(shape));
-      auto l = std::make_unique<Conv2d>(name, in, out, k, s, p, get_bool(layer, "bias", where, true), rng);
+      const bool bias = get_bool(layer, "bias", where, true);
+      budget.add({static_cast<uint64_t>(in), static_cast<uint64_t>(k), static_cast<uint64_t>(k), static_cast<uint64_t>(out)}, where);
+      if (bias) budget.add({static_cast<uint64_t>(out)}, where);
+      auto l = std::make_unique<Conv2d>(name, in, out, k, s, p, bias, rng);
       if (first_trainable) l->set_needs_input_grad(false);
       first_trainable = false;
       seq->append(std::move(l));
@@ -150,7 +196,7 @@ Model build_sequential(const json& config, Rng* rng) {
       TINYOPT_CHECK(p >= 0 && p < 1, "{}: p must be in [0, 1), found {}", where, p);
       seq->append(std::make_unique<Dropout>(p, rng ? rng->next() : 0));
     } else {
-      fail("{}: unknown layer type '{}' (valid: linear, conv2d, relu, gelu, maxpool2d, flatten, dropout)", where,
+      fail("{}: unknown layer type '{}' (valid: linear, sparse_linear, conv2d, relu, gelu, maxpool2d, flatten, dropout)", where,
            type);
     }
   }
@@ -159,7 +205,7 @@ Model build_sequential(const json& config, Rng* rng) {
   return model;
 }
 
-Model build_gpt(const json& config, Rng* rng, const std::vector<std::string>& vocab, bool tied) {
+Model build_gpt(const json& config, Rng* rng, const std::vector<std::string>& vocab, bool tied, ParamBudget& budget) {
   check_keys(config, {"arch", "vocab_size", "n_layer", "n_head", "n_embd", "block_size", "bias", "dropout"}, "config (gpt)");
   GPTConfig c;
   c.vocab_size = get_int(config, "vocab_size", "config (gpt)");
@@ -171,6 +217,13 @@ Model build_gpt(const json& config, Rng* rng, const std::vector<std::string>& vo
   c.validate();
   TINYOPT_CHECK(vocab.empty() || static_cast<int64_t>(vocab.size()) == c.vocab_size,
                 "config (gpt): vocab has {} entries but vocab_size is {}", vocab.size(), c.vocab_size);
+  // A lower bound of what the GPT allocates: embeddings, 12 E^2 per block, an untied head.
+  const auto V = static_cast<uint64_t>(c.vocab_size), E = static_cast<uint64_t>(c.n_embd),
+             B = static_cast<uint64_t>(c.block_size), L = static_cast<uint64_t>(c.n_layer);
+  budget.add({V, E}, "config (gpt): transformer.wte");
+  budget.add({B, E}, "config (gpt): transformer.wpe");
+  budget.add({L, 12, E, E}, "config (gpt): transformer blocks");
+  if (!tied) budget.add({V, E}, "config (gpt): lm_head");
   Model model;
   model.kind = ModelKind::gpt;
   model.config = config;
@@ -201,6 +254,7 @@ int64_t Model::num_classes() {
   Sequential& seq = sequential();
   for (size_t i = seq.size(); i-- > 0;) {
     if (auto* l = dynamic_cast<Linear*>(&seq.layer(i))) return l->out_features();
+    if (auto* l = dynamic_cast<SparseLinear*>(&seq.layer(i))) return l->out_features();
   }
   fail("model has no linear layer to produce class logits");
 }
@@ -220,52 +274,54 @@ Shape Model::batch_shape(int64_t n) const {
 std::map<std::string, Tensor> Model::state_dict() {
   std::map<std::string, Tensor> out;
   for (Parameter* p : module->parameters()) out[p->name] = p->value;
+  if (kind == ModelKind::sequential)  // sparse layers add their CSR index arrays
+    for (auto& layer : sequential().layers())
+      if (auto* s = dynamic_cast<SparseLinear*>(layer.get())) s->add_to_state_dict(out);
   return out;
 }
 
 Model build_model(const json& config, Rng* rng, const std::vector<std::string>& vocab) {
   const std::string arch = arch_of(config);
-  if (arch == "sequential") return build_sequential(config, rng);
-  if (arch == "gpt") return build_gpt(config, rng, vocab, /*tied=*/false);
+  ParamBudget budget;
+  if (arch == "sequential") return build_sequential(config, rng, budget);
+  if (arch == "gpt") return build_gpt(config, rng, vocab, /*tied=*/false, budget);
   fail("config: unknown arch '{}' (valid: sequential, gpt)", arch);
 }
 
-Model load_model(const std::string& path) {
-  SafetensorsFile file = load_safetensors(path);
-  json config;
-  try {
-    config = json::parse(file.require_metadata("config"));
-  } catch (const json::exception& e) {
-    fail("{}: metadata 'config' is not valid JSON: {}", path, e.what());
-  }
+namespace {
+
+// Builds the model a parsed file describes and fills its weights; `path`
+// names the file (or in-memory buffer) in errors.
+Model model_from_file(SafetensorsFile& file, const std::string& path) {
+  const json config = parse_json_bounded(file.require_metadata("config"), fmt::format("{}: metadata 'config'", path));
+  ParamBudget budget;
+  budget.available = 0;
+  for (const auto& [name, t] : file.tensors)
+    if (t.dtype() == DType::f32) *budget.available += t.nbytes();
   Model model;
   try {
     const std::string arch = arch_of(config);
     if (arch == "gpt") {
-      std::vector<std::string> vocab;
-      json v;
-      try {
-        v = json::parse(file.require_metadata("vocab"));
-      } catch (const json::exception& e) {
-        fail("metadata 'vocab' is not valid JSON: {}", e.what());
-      }
-      TINYOPT_CHECK(v.is_array(), "metadata 'vocab' must be a JSON list of strings");
-      for (const json& ch : v) {
-        TINYOPT_CHECK(ch.is_string(), "metadata 'vocab' must contain only strings, found {}", ch.dump());
-        vocab.push_back(ch.get<std::string>());
-      }
-      model = build_gpt(config, nullptr, vocab, /*tied=*/!file.contains("lm_head.weight"));
+      const std::vector<std::string> vocab =
+          parse_vocab_json(file.require_metadata("vocab"), "metadata 'vocab'");
+      model = build_gpt(config, nullptr, vocab, /*tied=*/!file.contains("lm_head.weight"), budget);
       // nanoGPT's non-flash attention keeps its causal mask as a buffer; accept and ignore it.
       const auto& c = model.gpt().config();
       for (int64_t i = 0; i < c.n_layer; ++i) {
         const std::string mask = "transformer.h." + std::to_string(i) + ".attn.bias";
         if (file.contains(mask) && file.tensors.at(mask).ndim() == 4) file.get(mask);
       }
+    } else if (arch == "sequential") {
+      model = build_sequential(config, nullptr, budget);
     } else {
-      model = build_model(config, nullptr);
+      model = build_model(config, nullptr);  // reports the unknown arch
     }
   } catch (const Error& e) {
     fail("{}: {}", path, e.what());
+  }
+  if (model.kind == ModelKind::sequential) {  // CSR first: it fixes the shape of each sparse layer's values
+    for (auto& layer : model.sequential().layers())
+      if (auto* s = dynamic_cast<SparseLinear*>(layer.get())) s->load_tensors(file);  // errors name file and tensor
   }
   for (Parameter* p : model.module->parameters()) {
     const Tensor& t = file.require(p->name, DType::f32, p->value.shape());
@@ -275,6 +331,18 @@ Model load_model(const std::string& path) {
   for (const auto& [key, value] : file.metadata)
     if (key != "config" && key != "vocab") model.metadata[key] = value;
   return model;
+}
+
+}  // namespace
+
+Model load_model(const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  return model_from_file(file, path);
+}
+
+Model load_model_from_bytes(const std::string& bytes, const std::string& name) {
+  SafetensorsFile file = parse_safetensors(bytes, name);
+  return model_from_file(file, name);
 }
 
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata) {

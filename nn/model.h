@@ -8,6 +8,8 @@
 //     layer types: linear, conv2d, relu, gelu, maxpool2d, flatten, dropout, with the
 //     constructor arguments of the matching torch.nn module under their PyTorch names;
 //     tensors are named like torch.nn.Sequential's state_dict ("0.weight", "0.bias", ...).
+//     A pruned layer may be {"type": "sparse_linear", "in_features", "out_features", "bias"}
+//     with its weight in CSR: "<i>.weight.row_ptr/col_idx/values" (nn/sparse_linear.h).
 //   gpt: {"arch": "gpt", "vocab_size", "n_layer", "n_head", "n_embd", "block_size", "bias"}
 //     (nanoGPT's GPTConfig), tensors named as nanoGPT's state_dict; without
 //     lm_head.weight the head is tied to transformer.wte.weight. __metadata__["vocab"]
@@ -54,6 +56,9 @@ class Model {
 // Throws a clear error naming the layer for any invalid or inconsistent config.
 Model build_model(const nlohmann::json& config, Rng* rng, const std::vector<std::string>& vocab = {});
 Model load_model(const std::string& path);
+// Same, from the bytes of a model file held in memory; `name` stands in for
+// the path in errors (the fuzz targets and in-memory payloads use this).
+Model load_model_from_bytes(const std::string& bytes, const std::string& name);
 // Writes atomically; `metadata` entries are added to the model's own.
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 

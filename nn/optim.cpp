@@ -9,6 +9,11 @@ namespace {
 void check_cpu_f32(const Parameter* p) {
   TINYOPT_CHECK(p->value.device().is_cpu() && p->value.dtype() == DType::f32 && p->grad.defined(),
                 "optimizer: parameter {} must be an f32 CPU tensor with a gradient (call zero_grad first)", p->name);
+  // A pruning mask is read element by element alongside the weights.
+  TINYOPT_CHECK(!p->mask.defined() || (p->mask.dtype() == DType::f32 && p->mask.shape() == p->value.shape() &&
+                                       p->mask.is_contiguous() && p->mask.device().is_cpu()),
+                "optimizer: the mask of {} ({}) does not match its weights {}", p->name, p->mask.describe(),
+                p->value.describe());
 }
 }  // namespace
 

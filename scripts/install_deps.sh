@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tinyopt builds and runs with (Debian 12).
-# Usage: scripts/install_deps.sh [--tests]   (--tests adds what only the test suite uses)
+# Usage: scripts/install_deps.sh [--tests] [--fuzz]
+#   --tests adds what only the test suite uses; --fuzz what scripts/fuzz.sh uses.
 # Skips apt-get entirely when everything is already installed.
 set -euo pipefail
 
@@ -12,9 +13,13 @@ packages=(
   dataset-fashion-mnist  # real images for training and accuracy
   fortunes               # real text for the character-level GPT
 )
-if [[ "${1:-}" == "--tests" ]]; then
-  packages+=(python3-torch python3-numpy)  # PyTorch interop cross-checks
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --tests) packages+=(python3-torch python3-numpy) ;;  # PyTorch interop cross-checks
+    --fuzz) packages+=(clang-14 libclang-rt-14-dev libomp-14-dev) ;;  # libFuzzer + sanitizers, clang's OpenMP
+    *) echo "install_deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -32,6 +32,24 @@ namespace {
 constexpr int64_t kParallelMin = 16384;  // elements
 constexpr int64_t kColumnBlock = 32;     // dgamma/dbeta columns per work item (two cache lines)
 
+// One row in double precision: the fallback for rows whose float sums
+// overflow (|x| beyond ~1e19 squares past FLT_MAX). LayerNorm's output does
+// not depend on the input's scale, so a row of 1e30-sized values must give
+// the same y as the row divided by 1e30, not beta (what rstd = 1/sqrt(inf) = 0
+// would give). Rows holding NaN or Inf take this path too and propagate NaN.
+void layernorm_row_f64(const float* xr, const float* gamma, const float* beta, float* yr, float* mean, float* rstd,
+                       int64_t d, float eps) {
+  double sum = 0;
+  for (int64_t j = 0; j < d; ++j) sum += xr[j];
+  const double m = sum / static_cast<double>(d);
+  double var = 0;
+  for (int64_t j = 0; j < d; ++j) var += (xr[j] - m) * (xr[j] - m);
+  const double rs = 1.0 / std::sqrt(var / static_cast<double>(d) + eps);
+  for (int64_t j = 0; j < d; ++j) yr[j] = static_cast<float>((xr[j] - m) * rs * gamma[j] + beta[j]);
+  if (mean != nullptr) *mean = static_cast<float>(m);
+  if (rstd != nullptr) *rstd = static_cast<float>(rs);
+}
+
 TINYOPT_SIMD_BODY void layernorm_rows_body(const float* x, const float* gamma, const float* beta, float* y,
                                            float* mean, float* rstd, int64_t rows, int64_t d, float eps) {
   for (int64_t r = 0; r < rows; ++r) {
@@ -48,6 +66,10 @@ TINYOPT_SIMD_BODY void layernorm_rows_body(const float* x, const float* gamma, c
     float var = 0;
 #pragma omp simd reduction(+ : var)
     for (int64_t j = 0; j < d; ++j) var += ((xr[j] - pivot) - shift) * ((xr[j] - pivot) - shift);
+    if (!std::isfinite(var)) {
+      layernorm_row_f64(xr, gamma, beta, yr, mean ? mean + r : nullptr, rstd ? rstd + r : nullptr, d, eps);
+      continue;
+    }
     const float rs = 1.0f / std::sqrt(var / static_cast<float>(d) + eps);
 #pragma omp simd
     for (int64_t j = 0; j < d; ++j) yr[j] = ((xr[j] - pivot) - shift) * rs * gamma[j] + beta[j];

@@ -2,6 +2,8 @@
 // Priorities order automatic routing: the fastest measured variant first, naive last.
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/cpu_kernels_transformer.h"
+#include "backends/cpu/cpu_kernels_sparse.h"
+#include "backends/cpu/cpu_kernels_quant.h"
 
 namespace tinyopt::cpu {
 
@@ -41,6 +43,9 @@ void register_cpu_variants() {
   ops::bias_add.add({"cpu.simd", cpu, 50, bias_add_supports, bias_add_run});
   ops::sum_rows.add({"cpu.simd", cpu, 50, sum_rows_supports, sum_rows_run});
   ops::relu_backward.add({"cpu.simd", cpu, 50, relu_backward_supports, relu_backward_run});
+  ops::spmm.add({"cpu.naive", cpu, 10, spmm_cpu_supports, spmm_naive_run});
+  ops::spmm.add({"cpu.blocked", cpu, 50, spmm_cpu_supports, spmm_blocked_run});
+  register_cpu_quant_variants();  // INT8 ops (register_cpu_quant.cpp)
 }
 
 }  // namespace tinyopt::cpu

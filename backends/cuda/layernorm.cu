@@ -39,6 +39,25 @@ __global__ void layernorm_f32_kernel(const float* x, const float* __restrict__ g
       var += c * c;
     }
     var = warp_sum(var) * inv_d;
+    if (__any_sync(0xffffffffu, !isfinite(var))) {
+      // The float sums overflowed (|x| beyond ~1e19) or the row holds NaN/Inf:
+      // redo the row in double, as the CPU kernel does. LayerNorm does not
+      // depend on the input's scale, so a row of 1e30s must not become beta;
+      // non-finite inputs propagate NaN. __any_sync makes the choice once for the
+      // whole warp, which the full-mask shuffles below need.
+      double sum = 0;
+      for (int64_t j = lane; j < d; j += kWarpSize) sum += xr[j];
+      const double m = warp_sum(sum) / static_cast<double>(d);
+      double dvar = 0;
+      for (int64_t j = lane; j < d; j += kWarpSize) dvar += (xr[j] - m) * (xr[j] - m);
+      const double drs = 1.0 / sqrt(warp_sum(dvar) / static_cast<double>(d) + eps);
+      for (int64_t j = lane; j < d; j += kWarpSize) yr[j] = static_cast<float>((xr[j] - m) * drs * gamma[j] + beta[j]);
+      if (lane == 0) {
+        if (mean != nullptr) mean[row] = static_cast<float>(m);
+        if (rstd != nullptr) rstd[row] = static_cast<float>(drs);
+      }
+      continue;
+    }
     const float rs = 1.0f / sqrtf(var + eps);
     // Every lane has read all its elements (the reductions above needed them)
     // before any lane writes, so y may alias x.

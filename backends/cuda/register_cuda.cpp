@@ -8,6 +8,7 @@
 #include "backends/cuda/attention_decode.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_kernels_nn.h"
+#include "backends/cuda/cuda_kernels_sparse.h"
 
 namespace tinyopt::cuda {
 
@@ -32,6 +33,8 @@ void register_cuda_variants() {
   ops::cross_entropy.add({"cuda.simt", gpu, 50, cross_entropy_supports, cross_entropy_run});
   ops::attention.add({"cuda.naive", gpu, 10, attention_naive_supports, attention_naive_run});
   register_attention_decode_variants();  // attention_decode.cu
+  ops::spmm.add({"cuda.naive", gpu, 10, spmm_naive_supports, spmm_naive_run});
+  ops::spmm.add({"cuda.cusparse", gpu, 60, spmm_cusparse_supports, spmm_cusparse_run});
 }
 
 }  // namespace tinyopt::cuda
