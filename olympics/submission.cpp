@@ -109,6 +109,10 @@ const ValidationResult& CompetitionSubmission::validate() {
     else
       v.errors.push_back("declared kv_cache but decoding allocated no cache");
   }
+  if (contender_.settings.prune && contender_.settings.prune->structured &&
+      std::find(v.techniques.begin(), v.techniques.end(), "prune") != v.techniques.end() &&
+      !(speedup_.size_reduction > 1.0))
+    v.errors.push_back("declared structured pruning but the model is not smaller than the baseline's");
   check_backend(contender_.settings.backend, result_, v);
 
   // Implausible speed: the reference forward's FLOPs faster than this machine can compute them.

@@ -87,6 +87,14 @@ std::string ablation_table(const EventOutcome& eo) {
                        ratio(s.cumulative_speedup),
                        gpt ? fmt::format(" {:>14} {:>14}", ratio(s.step_decode), ratio(s.cumulative_decode)) : "");
   }
+  // The techniques' own contribution: the last step over the kernels-only step (what fp32-best runs).
+  if (eo.ablation.size() > 2 && eo.ablation[1].label == "kernels") {
+    const Speedup s = compute_speedup(eo.results[eo.ablation[1].contender], eo.results[eo.ablation.back().contender]);
+    out += fmt::format("  {} over its kernels-only step (FP32, same backend and threads: fp32-best): SingleStream {}, "
+                       "Offline {}{}\n",
+                       eo.contenders[eo.ablation.back().contender]->label, ratio(s.latency), ratio(s.offline),
+                       gpt ? fmt::format(", decode {}", ratio(s.decode)) : "");
+  }
   return out;
 }
 

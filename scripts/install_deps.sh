@@ -15,7 +15,8 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --tests) packages+=(python3-torch python3-numpy) ;;  # PyTorch interop cross-checks
+    --tests) packages+=(python3-torch python3-numpy  # PyTorch interop cross-checks
+                        chromium) ;;                 # renders the Olympics HTML report in a test (headless)
     --fuzz) packages+=(clang-14 libclang-rt-14-dev libomp-14-dev) ;;  # libFuzzer + sanitizers, clang's OpenMP
     *) echo "install_deps: unknown option $arg" >&2; exit 2 ;;
   esac

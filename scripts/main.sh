@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The main job: installs, builds and runs the acceleration ladder
-# (`tinyopt backends` then `tinyopt bench matmul`) on the CPU backend.
+# The main job: installs the Debian packages, builds (CPU; the CUDA backend
+# too when nvcc is present) and runs the TinyMLPerf Olympics: all three events
+# with recipes `baseline` and `all`, submitted to the local leaderboard
+# (${XDG_DATA_HOME:-~/.local/share}/tinyopt/leaderboard.db), with an HTML
+# report. Extra arguments go to `tinyopt olympics` (e.g. --event cnn).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install_deps.sh
 scripts/build.sh build
-build/tinyopt backends
-build/tinyopt bench matmul --threads "${THREADS:-$(nproc)}" "$@"
+build/tinyopt olympics --report "${OLYMPICS_REPORT:-build/olympics.html}" "$@"

@@ -1,0 +1,86 @@
+// The technique layer on the real MLP: pruning reaches the declared sparsity
+// and verify() tells a pruned model from a dense one; INT8 either applies and
+// verifies (when quant/ is in the build) or fails the recipe with a message
+// naming it (and is skipped, said so, under skip_unavailable); techniques that
+// do not apply to an event are skipped with the reason.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "olympics/technique.h"
+
+using namespace tinyopt;
+using namespace tinyopt::olympics;
+
+namespace {
+const FashionMnist& data() {
+  static const FashionMnist d = load_fashion_mnist();
+  return d;
+}
+bool has(const std::vector<std::string>& v, const std::string& prefix) {
+  for (const auto& s : v)
+    if (s.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+}  // namespace
+
+TEST(OlympicsTechniques, PruneReachesDeclaredSparsityAndVerifyTellsDenseFromPruned) {
+  const Event& mlp = find_event("mlp");
+  Recipe r = load_recipe("prune");
+  const RecipeSettings s = r.for_event(mlp);
+  PreparedModel p = prepare_model(mlp, r, s, &data(), {});
+  ASSERT_EQ(p.applied, std::vector<std::string>{"prune"});
+  EXPECT_FALSE(p.retrained);
+  EXPECT_EQ(verify_prune(p.model, s), "");
+  nn::Model dense = nn::load_model(reference_model_path(mlp));
+  EXPECT_NE(verify_prune(dense, s), "");
+  EXPECT_LT(model_bytes(p.model), model_bytes(dense));  // sparse storage is smaller
+  EXPECT_EQ(p.model_sha256.size(), 64u);
+}
+
+TEST(OlympicsTechniques, Int8AppliesAndVerifiesOrFailsClearly) {
+  const Event& cnn = find_event("cnn");
+  Recipe r = load_recipe("int8");
+  const RecipeSettings s = r.for_event(cnn);
+  if (!int8_not_available().empty()) {
+    try {
+      prepare_model(cnn, r, s, &data(), {});
+      FAIL() << "a recipe asking for an unavailable technique must fail";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("int8"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("cannot do"), std::string::npos) << e.what();
+    }
+    r.skip_unavailable = true;
+    const PreparedModel p = prepare_model(cnn, r, s, &data(), {});
+    EXPECT_TRUE(p.applied.empty());
+    EXPECT_TRUE(has(p.skipped, "int8: "));
+    return;
+  }
+  PreparedModel p = prepare_model(cnn, r, s, &data(), {});
+  ASSERT_EQ(p.applied, std::vector<std::string>{"int8"});
+  EXPECT_EQ(verify_int8(p.model, s), "");
+  nn::Model dense = nn::load_model(reference_model_path(cnn));
+  EXPECT_NE(verify_int8(dense, s), "");
+  EXPECT_LT(model_bytes(p.model), model_bytes(dense));
+}
+
+TEST(OlympicsTechniques, NotApplicableTechniquesAreSkippedWithTheReason) {
+  const Recipe all = load_recipe("all");
+  const Event& mlp = find_event("mlp");
+  const PreparedModel p = prepare_model(mlp, all, all.for_event(mlp), &data(), {});
+  EXPECT_FALSE(p.kv_cache);
+  EXPECT_TRUE(has(p.skipped, "kv_cache: not applicable"));
+  const Event& gpt = find_event("gpt");
+  const PreparedModel g = prepare_model(gpt, all, all.for_event(gpt), nullptr, {});
+  EXPECT_TRUE(g.kv_cache);
+  EXPECT_TRUE(has(g.skipped, "prune: not applicable"));
+  EXPECT_TRUE(has(g.skipped, "int8: not applicable"));
+  EXPECT_EQ(g.applied, std::vector<std::string>{"kv_cache"});
+}
+
+TEST(OlympicsTechniques, AModelThatDoesNotFitTheEventIsRefused) {
+  const Event& gpt = find_event("gpt");
+  nn::Model mlp = nn::load_model(reference_model_path(find_event("mlp")));
+  EXPECT_THROW(check_model_fits_event(mlp, gpt, "mlp.safetensors"), Error);
+  nn::Model g = nn::load_model(reference_model_path(gpt));
+  EXPECT_THROW(check_model_fits_event(g, find_event("cnn"), "gpt.safetensors"), Error);
+}
