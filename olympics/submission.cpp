@@ -22,9 +22,7 @@ const QualityResult& QualityCache::put(const std::string& key, QualityResult q) 
 
 std::string quality_key(const PreparedModel& p) {
   // The weights (file hash + the model-changing techniques and their order) and the decode path.
-  std::string key = p.model_sha256;
-  for (const std::string& t : p.applied)
-    if (t != "kv_cache") key += "+" + t;
+  std::string key = p.model_sha256 + p.fingerprint;
   if (p.kv_cache) key += "+kv_cache";
   return key;
 }

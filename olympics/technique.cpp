@@ -61,6 +61,9 @@ PreparedModel prepare_model(const Event& event, const Recipe& recipe, const Reci
     TechniqueContext context{event, settings, data, p.model, progress};
     t.apply(context);
     p.applied.push_back(t.name);
+    // Different settings give different weights: the key of "computed once per distinct model" must say so.
+    const nlohmann::json all = settings.to_json();
+    p.fingerprint += "+" + t.name + (all.contains(t.name) ? all.at(t.name).dump() : "");
     if (t.name == "prune" && settings.prune->finetune_epochs > 0) p.retrained = true;
   }
   if (settings.kv_cache) {

@@ -68,6 +68,7 @@ struct PreparedModel {
   std::vector<std::string> applied;  // techniques applied, in order ("prune", "int8", "kv_cache")
   std::vector<std::string> skipped;  // "<technique>: <why>"
   std::vector<std::string> notes;    // what the techniques reported (sparsity reached, calibration size, ...)
+  std::string fingerprint;           // the applied model-changing techniques with their settings (quality cache key)
 };
 
 // Loads the event's model (or the recipe's own) and applies the recipe's techniques.

@@ -17,16 +17,16 @@
 
 namespace {
 
-struct Run {
+struct CliRun {
   int status = -1;
   std::string out, err;
 };
 
-Run run(const std::string& args, const tinyopt::test::ScratchDir& dir) {
+CliRun run(const std::string& args, const tinyopt::test::ScratchDir& dir) {
   const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
   const std::string cmd = std::string(TINYOPT_CLI_PATH) + " " + args + " >" + out + " 2>" + err;
   const int raw = std::system(cmd.c_str());
-  Run r;
+  CliRun r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   r.out = tinyopt::test::read_bytes(out);
   r.err = tinyopt::test::read_bytes(err);
@@ -45,7 +45,7 @@ class OlympicsCli : public ::testing::Test {
     dir_ = new tinyopt::test::ScratchDir();
     db_ = dir_->file("board.db");
     report_ = dir_->file("report.html");
-    const Run r = run("olympics --event mlp --team ci --db " + db_ + " --report " + report_ + " --json", *dir_);
+    const CliRun r = run("olympics --event mlp --team ci --db " + db_ + " --report " + report_ + " --json", *dir_);
     status_ = r.status;
     err_ = r.err;
     if (r.status == 0) json_ = nlohmann::json::parse(r.out);
@@ -90,12 +90,12 @@ TEST_F(OlympicsCli, MlpSprintRunsValidatesAndSubmits) {
 TEST_F(OlympicsCli, LeaderboardCommandListsTheSubmissions) {
   ASSERT_EQ(status_, 0) << err_;
   tinyopt::test::ScratchDir dir;
-  const Run r = run("leaderboard --db " + db_ + " --event mlp --json", dir);
+  const CliRun r = run("leaderboard --db " + db_ + " --event mlp --json", dir);
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["events"]["mlp"].size(), 2u);
   EXPECT_EQ(j["events"]["mlp"][0]["team"], "ci");
-  const Run text = run("leaderboard --db " + db_, dir);
+  const CliRun text = run("leaderboard --db " + db_, dir);
   ASSERT_EQ(text.status, 0) << text.err;
   EXPECT_NE(text.out.find("MLP Sprint"), std::string::npos);
   EXPECT_NE(text.out.find("baseline"), std::string::npos);
@@ -130,7 +130,7 @@ TEST_F(OlympicsCli, ReportIsSelfContainedAndRendersInHeadlessChromium) {
 
 TEST(OlympicsCliErrors, BadInputIsAClearErrorAndTouchesNothing) {
   tinyopt::test::ScratchDir dir;
-  Run r = run("olympics --event resnet --no-submit", dir);
+  CliRun r = run("olympics --event resnet --no-submit", dir);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("unknown event 'resnet'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("mlp"), std::string::npos) << r.err;

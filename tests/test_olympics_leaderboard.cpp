@@ -15,6 +15,8 @@
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "olympics/leaderboard.h"
 
@@ -23,7 +25,7 @@ using namespace tinyopt::olympics;
 namespace {
 
 std::string fresh_db(const std::string& name) {
-  const std::string path = ::testing::TempDir() + "/olympics_" + name + "_" + std::to_string(::getpid()) + ".db";
+  const std::string path = fmt::format("{}/olympics_{}_{}.db", ::testing::TempDir(), name, ::getpid());
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   return path;
 }
@@ -137,7 +139,7 @@ TEST(OlympicsLeaderboard, SubmitterKilledMidTransactionLosesNothingEarlier) {
   const std::string path = fresh_db("killed");
   {
     Leaderboard board(path);
-    for (int i = 0; i < 5; ++i) board.submit(sample_entry("gpt", "r" + std::to_string(i), 100 + i));
+    for (int i = 0; i < 5; ++i) board.submit(sample_entry("gpt", fmt::format("r{}", i), 100 + i));
   }
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
@@ -169,7 +171,7 @@ TEST(OlympicsLeaderboard, SubmitterKilledMidTransactionLosesNothingEarlier) {
   Leaderboard board(path);  // opens, checks integrity, recovers the WAL
   const auto entries = board.entries();
   ASSERT_EQ(entries.size(), 5u) << "the killed submission must vanish whole, the earlier ones stay";
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(entries[size_t(i)].recipe, "r" + std::to_string(i));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(entries[size_t(i)].recipe, fmt::format("r{}", i));
   board.submit(sample_entry("gpt", "after", 1));  // and the file still takes writes
   EXPECT_EQ(board.count(), 6);
 }
@@ -186,7 +188,7 @@ TEST(OlympicsLeaderboard, KilledAtRandomMomentsKeepsEveryAcknowledgedEntry) {
     try {
       Leaderboard board(path);
       for (int i = 0;; ++i) {
-        board.submit(sample_entry("mlp", "loop" + std::to_string(i), i));
+        board.submit(sample_entry("mlp", fmt::format("loop{}", i), i));
         const char c = 'a';
         if (::write(acks[1], &c, 1) != 1) ::_exit(3);
       }
@@ -225,8 +227,8 @@ TEST(OlympicsLeaderboard, ConcurrentSubmittersEachStoredExactlyOnce) {
       try {
         Leaderboard board(path);
         for (int i = 0; i < each; ++i) {
-          LeaderboardEntry e = sample_entry("cnn", "p" + std::to_string(p) + "-" + std::to_string(i), i);
-          e.team = "proc" + std::to_string(p);
+          LeaderboardEntry e = sample_entry("cnn", fmt::format("p{}-{}", p, i), i);
+          e.team = fmt::format("proc{}", p);
           board.submit(e);
         }
       } catch (...) {
@@ -248,7 +250,7 @@ TEST(OlympicsLeaderboard, ConcurrentSubmittersEachStoredExactlyOnce) {
   EXPECT_EQ(ids.size(), entries.size());
   EXPECT_EQ(recipes.size(), entries.size());
   for (int p = 0; p < processes; ++p)
-    for (int i = 0; i < each; ++i) EXPECT_TRUE(recipes.count("p" + std::to_string(p) + "-" + std::to_string(i)));
+    for (int i = 0; i < each; ++i) EXPECT_TRUE(recipes.count(fmt::format("p{}-{}", p, i)));
 }
 
 TEST(OlympicsLeaderboard, LockedDatabaseIsAClearErrorAndNothingIsLost) {
@@ -296,17 +298,21 @@ TEST(OlympicsLeaderboard, CorruptOrForeignFilesAreRefusedAndLeftUntouched) {
   const std::string damaged = fresh_db("damaged");
   {
     Leaderboard board(damaged);
-    for (int i = 0; i < 50; ++i) board.submit(sample_entry("cnn", "r" + std::to_string(i), i));
+    for (int i = 0; i < 50; ++i) board.submit(sample_entry("cnn", fmt::format("r{}", i), i));
   }
   {
     sqlite3* db = nullptr;  // fold the WAL into the main file so the damage hits real pages
     sqlite3_open(damaged.c_str(), &db);
     sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
     sqlite3_close(db);
+    // Every page after the first gets a garbage b-tree page header.
+    const auto size = std::filesystem::file_size(damaged);
     std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(4096 + 100);
-    const std::string junk(3000, '\xA5');
-    f.write(junk.data(), std::streamsize(junk.size()));
+    const std::string junk(64, '\xA5');
+    for (std::uintmax_t page = 4096; page < size; page += 4096) {
+      f.seekp(std::streamoff(page));
+      f.write(junk.data(), std::streamsize(junk.size()));
+    }
   }
   EXPECT_THROW({ Leaderboard b(damaged); }, tinyopt::Error);
 

@@ -31,7 +31,7 @@ TEST(OlympicsRecipe, EveryBuiltinParsesAndBaselineComesFirst) {
   ASSERT_GE(names.size(), 5u);
   EXPECT_EQ(names.front(), "baseline");
   EXPECT_EQ(names.back(), "all");
-  for (const std::string& n : {"fp32-best", "int8", "prune", "kv-cache"})
+  for (const std::string n : {"fp32-best", "int8", "prune", "kv-cache"})
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
   for (const std::string& n : names) {
     const Recipe r = load_recipe(n);

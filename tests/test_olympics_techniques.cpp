@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "olympics/submission.h"
 #include "olympics/technique.h"
 
 using namespace tinyopt;
@@ -83,4 +84,19 @@ TEST(OlympicsTechniques, AModelThatDoesNotFitTheEventIsRefused) {
   EXPECT_THROW(check_model_fits_event(mlp, gpt, "mlp.safetensors"), Error);
   nn::Model g = nn::load_model(reference_model_path(gpt));
   EXPECT_THROW(check_model_fits_event(g, find_event("cnn"), "gpt.safetensors"), Error);
+}
+
+TEST(OlympicsTechniques, QualityIsSharedOnlyBetweenIdenticalModels) {
+  // Quality is computed once per distinct model: two pruning settings are two models.
+  const Event& mlp = find_event("mlp");
+  Recipe r = load_recipe("prune");
+  RecipeSettings half = r.for_event(mlp), most = half;
+  half.prune->sparsity = 0.5;
+  const PreparedModel a = prepare_model(mlp, r, half, &data(), {});
+  const PreparedModel b = prepare_model(mlp, r, most, &data(), {});
+  const PreparedModel c = prepare_model(mlp, r, most, &data(), {});
+  EXPECT_NE(quality_key(a), quality_key(b));
+  EXPECT_EQ(quality_key(b), quality_key(c));
+  const Recipe base = load_recipe("baseline");
+  EXPECT_NE(quality_key(prepare_model(mlp, base, base.for_event(mlp), &data(), {})), quality_key(b));
 }
