@@ -7,6 +7,7 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/qgemm_blocked.h"
+#include "backends/cpu/weight_cache.h"
 #include "conformance/quant_cases.h"
 #include "core/dispatcher.h"
 #include "core/ops_quant.h"
@@ -72,6 +73,27 @@ TEST(QGemmBlocked, ExtremePairsDoNotSaturate) {
       for (int64_t j = 0; j < n; ++j)
         ASSERT_EQ(y.data<int32_t>()[i * n + j], (j % 2 ? -1 : 1) * 255 * 127 * static_cast<int32_t>(k)) << i << "," << j;
   }
+}
+
+// The weight cache prepares each weight once, keeps distinct layouts apart,
+// and forgets weights nobody holds any more (it never outgrows the live ones).
+TEST(WeightCache, PreparesOncePerWeightAndDropsDeadWeights) {
+  cpu::WeightCache<int> cache;
+  int prepared = 0;
+  const auto prepare = [&] { return std::make_shared<const int>(++prepared); };
+  Tensor w = Tensor::zeros({4, 3}, DType::i8);
+  EXPECT_EQ(*cache.get(w, "a", prepare), 1);
+  EXPECT_EQ(*cache.get(w, "a", prepare), 1);  // cached
+  EXPECT_EQ(*cache.get(w, "b", prepare), 2);  // another layout of the same weight
+  EXPECT_EQ(*cache.get(w.reshape({12}), "a", prepare), 3);  // another shape
+  EXPECT_EQ(cache.size(), 3u);
+  for (int i = 0; i < 10; ++i) {
+    Tensor temporary = Tensor::zeros({2, 2}, DType::i8);
+    cache.get(temporary, "a", prepare);
+  }
+  // The ten temporaries died; at most the last one's entry is left beside w's three.
+  EXPECT_LE(cache.size(), 4u);
+  EXPECT_EQ(*cache.get(w, "a", prepare), 1);  // w's entries survived
 }
 
 }  // namespace
