@@ -32,7 +32,7 @@ struct Options {
   bool structured = false, global = false, json = false, progress = false;
   int finetune_epochs = 0;
   int gradual_steps = 1;
-  double lr = 5e-4;
+  double lr = 2e-3;
   double sparse_min = 0.5;
   double seconds = 1.0;
 };

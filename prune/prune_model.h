@@ -27,7 +27,7 @@ struct PruneOptions {
   int finetune_epochs = 0;  // epochs of masked fine-tuning after pruning (needs training data)
   int gradual_steps = 1;    // unstructured: reach `sparsity` in this many prune + fine-tune rounds
   FilterNorm norm = FilterNorm::l1;  // structured: filter ranking
-  double finetune_lr = 5e-4;         // AdamW, cosine decay to 0 over the fine-tuning
+  double finetune_lr = 2e-3;         // AdamW, cosine decay to 0 over the fine-tuning (measured best of 5e-4..3e-3, docs/PRUNING.md)
   int64_t batch_size = 64;
   uint64_t seed = 1;
   bool progress = false;             // training progress line on stderr
