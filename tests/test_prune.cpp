@@ -233,6 +233,13 @@ TEST(PruneModel, UnstructuredAndStructuredReports) {
   EXPECT_LT(s.params_after, s.params_before);
   EXPECT_EQ(m2.forward(random_f32(m2.batch_shape(2), 1)).size(1), 3);
 
+  nn::Model m4 = nn::build_model(odd_cnn_config(), &rng);
+  o.structured_linear = false;  // conv filters only: the hidden linear keeps its 7 neurons
+  const prune::PruneReport f = prune::prune_model(m4, o);
+  ASSERT_EQ(f.structured_layers.size(), 2u);
+  EXPECT_EQ(m4.config["layers"][7]["out_features"], 7);
+  EXPECT_EQ(m4.config["layers"][2]["out_channels"], 2);
+
   o.finetune_epochs = 1;  // fine-tuning without data is an error, not a silent skip
   nn::Model m3 = nn::build_model(odd_cnn_config(), &rng);
   test::expect_error([&] { prune::prune_model(m3, o); }, {"needs training data"});
