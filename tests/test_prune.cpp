@@ -224,6 +224,14 @@ TEST(PruneModel, UnstructuredAndStructuredReports) {
   EXPECT_LT(r.nonzero_after, r.nonzero_before);
   EXPECT_NEAR(prune::measured_weight_sparsity(model), r.weight_sparsity_after, 1e-12);
 
+  nn::Model g = nn::build_model(odd_cnn_config(), &rng);  // gradual: three rounds end at the target
+  prune::PruneOptions go;
+  go.sparsity = 0.75;
+  go.gradual_steps = 3;
+  const prune::PruneReport gr = prune::prune_model(g, go);
+  EXPECT_NEAR(gr.weight_sparsity_after, 0.75, 0.01);
+  for (const auto& l : gr.layers) EXPECT_DOUBLE_EQ(l.target_sparsity, 0.75);
+
   nn::Model m2 = nn::build_model(odd_cnn_config(), &rng);
   o.structured = true;
   o.sparsity = 0.5;
