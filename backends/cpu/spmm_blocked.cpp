@@ -71,7 +71,7 @@ TINYOPT_TARGET_AVX512 inline float sum16(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
 }
 
-TINYOPT_TARGET_AVX512 float dot_gather_avx512(const int32_t* ci, const float* v, int64_t len, const float* x) {
+TINYOPT_TARGET_AVX512 inline float dot_gather_avx512(const int32_t* ci, const float* v, int64_t len, const float* x) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t j = 0;
   for (; j + 32 <= len; j += 32) {
@@ -91,7 +91,7 @@ TINYOPT_TARGET_AVX512 float dot_gather_avx512(const int32_t* ci, const float* v,
   return sum16(_mm512_add_ps(acc0, acc1));
 }
 
-TINYOPT_TARGET_AVX2 float dot_gather_avx2(const int32_t* ci, const float* v, int64_t len, const float* x) {
+TINYOPT_TARGET_AVX2 inline float dot_gather_avx2(const int32_t* ci, const float* v, int64_t len, const float* x) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t j = 0;
   for (; j + 16 <= len; j += 16) {
@@ -108,7 +108,7 @@ TINYOPT_TARGET_AVX2 float dot_gather_avx2(const int32_t* ci, const float* v, int
   return sum;
 }
 
-float dot_gather_base(const int32_t* ci, const float* v, int64_t len, const float* x) {
+inline float dot_gather_base(const int32_t* ci, const float* v, int64_t len, const float* x) {
   float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   int64_t j = 0;
   for (; j + 4 <= len; j += 4) {
@@ -121,18 +121,49 @@ float dot_gather_base(const int32_t* ci, const float* v, int64_t len, const floa
   return (a0 + a1) + (a2 + a3);
 }
 
-using DotFn = float (*)(const int32_t*, const float*, int64_t, const float*);
+// Rows [r0, r1) of W against batch rows 0..m of x, the dot product inlined
+// into one loop per ISA so consecutive rows overlap in the out-of-order core
+// (no call per row).
+template <class Index, float (*Dot)(const int32_t*, const float*, int64_t, const float*)>
+inline void gather_rows(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t begin = int64_t(w.row_ptr[r]), len = int64_t(w.row_ptr[r + 1]) - begin;
+    const float b = w.bias ? w.bias[r] : 0.0f;
+    for (int64_t i = 0; i < m; ++i) y[i * w.n + r] = b + Dot(w.col_idx + begin, w.values + begin, len, x + i * w.k);
+  }
+}
+
+template <class Index>
+TINYOPT_TARGET_AVX512 void gather_rows_avx512(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0,
+                                              int64_t r1) {
+  gather_rows<Index, dot_gather_avx512>(w, x, y, m, r0, r1);
+}
+template <class Index>
+TINYOPT_TARGET_AVX2 void gather_rows_avx2(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0,
+                                          int64_t r1) {
+  gather_rows<Index, dot_gather_avx2>(w, x, y, m, r0, r1);
+}
+template <class Index>
+void gather_rows_base(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0, int64_t r1) {
+  gather_rows<Index, dot_gather_base>(w, x, y, m, r0, r1);
+}
 
 template <class Index>
 void spmm_gather(const Csr<Index>& w, const float* x, float* y, int64_t m) {
-  static const DotFn dot = simd_pick<DotFn>(&dot_gather_avx512, &dot_gather_avx2, &dot_gather_base);
+  using RowsFn = void (*)(const Csr<Index>&, const float*, float*, int64_t, int64_t, int64_t);
+  static const RowsFn rows = simd_pick<RowsFn>(&gather_rows_avx512<Index>, &gather_rows_avx2<Index>,
+                                               &gather_rows_base<Index>);
   const int64_t nnz = int64_t(w.row_ptr[w.n]);
-  const bool parallel = nnz * m >= kParallelMinWork;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t r = 0; r < w.n; ++r) {
-    const int64_t begin = int64_t(w.row_ptr[r]), len = int64_t(w.row_ptr[r + 1]) - begin;
-    const float b = w.bias ? w.bias[r] : 0.0f;
-    for (int64_t i = 0; i < m; ++i) y[i * w.n + r] = b + dot(w.col_idx + begin, w.values + begin, len, x + i * w.k);
+  const int threads = nnz * m >= kParallelMinWork ? omp_get_max_threads() : 1;
+  if (threads <= 1) {
+    rows(w, x, y, m, 0, w.n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t per = (w.n + nt - 1) / nt;
+    rows(w, x, y, m, std::min(w.n, t * per), std::min(w.n, (t + 1) * per));
   }
 }
 
