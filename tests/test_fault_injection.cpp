@@ -10,11 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <thread>
 
 #include "core/allocator.h"
+#include "core/device_runtime.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
@@ -62,6 +65,16 @@ TEST(FaultInjection, NthHostAllocationFailsOnceWithACleanError) {
   test::expect_error([] { Tensor::empty({1000}, DType::f32); }, {"out of host memory", "4000 bytes"});
   Tensor third = Tensor::empty({4}, DType::f32);  // it fired once; allocations work again
   EXPECT_EQ(a.stats().live_allocations, live + 2);
+}
+
+TEST(FaultInjection, NthCudaAllocationFailsWithACleanError) {
+  FaultsOff off;
+  if (device_count(DeviceType::cuda) == 0) GTEST_SKIP() << "no CUDA device on this machine";
+  inject_host_allocation_failure(1);
+  test::expect_error([] { Tensor::empty({1000}, DType::f32, Device::cuda(0)); },
+                     {"cuda:0", "could not allocate 4000 bytes", "out of device memory"});
+  Tensor ok = Tensor::empty({1000}, DType::f32, Device::cuda(0));
+  EXPECT_EQ(ok.numel(), 1000);
 }
 
 TEST(FaultInjection, ModelLoadSurvivesAFailureAtEveryAllocation) {
