@@ -48,8 +48,11 @@ max_len_for() {
   esac
 }
 
-configure
-cmake --build "$build" -j"$(nproc)" --target fuzz_all
+# FUZZ_NO_BUILD=1 runs the binaries already in $build (e.g. while that folder builds something else).
+if [[ "${FUZZ_NO_BUILD:-0}" != 1 ]]; then
+  configure
+  cmake --build "$build" -j"$(nproc)" --target fuzz_all
+fi
 
 artifacts=${FUZZ_ARTIFACTS:-$build/artifacts}
 # New inputs go to $FUZZ_WORK_DIR when set (kept, so a later run continues

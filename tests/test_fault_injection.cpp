@@ -99,6 +99,7 @@ TEST(FaultInjection, ModelLoadSurvivesAFailureAtEveryAllocation) {
     EXPECT_EQ(a.stats().live_allocations, live) << "allocation " << n << " failed and something leaked";
   }
   EXPECT_GT(failures, 3);  // the sweep really failed loads at several different points
+  RecordProperty("allocation_failures_survived", failures);
   inject_host_allocation_failure(0);
   EXPECT_EQ(a.stats().live_allocations, live);
 }
@@ -124,6 +125,7 @@ TEST(FaultInjection, CliReportsOutOfMemoryCleanlyWhereverItHappens) {
     ++failed;
   }
   EXPECT_GT(failed, 5);
+  RecordProperty("cli_allocation_failures_survived", failed);
   EXPECT_EQ(load_npy(y).shape(), Shape({5, 3}));
 }
 
