@@ -14,6 +14,7 @@ const std::vector<OpCase>& all_cases() {
     add_pool_cases(all);
     add_bias_cases(all);
     add_relu_backward_cases(all);
+    add_quant_cases(all);
     return all;
   }();
   return cases;

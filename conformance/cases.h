@@ -16,5 +16,6 @@ void add_conv_cases(std::vector<OpCase>& cases);
 void add_pool_cases(std::vector<OpCase>& cases);
 void add_bias_cases(std::vector<OpCase>& cases);
 void add_relu_backward_cases(std::vector<OpCase>& cases);
+void add_quant_cases(std::vector<OpCase>& cases);  // qgemm, qconv2d, quantize, dequantize, u8 maxpool2d
 
 }  // namespace tinyopt::conformance

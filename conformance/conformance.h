@@ -6,7 +6,8 @@
 // checker draws fresh random inputs, poisons the outputs (NaN for floats, a
 // byte pattern for integers) and appends guard bytes after each output,
 // runs the variant through the dispatcher's direct path, and compares with the
-// reference by normalized mean squared error. NaN/Inf where the reference is
+// reference by normalized mean squared error (integer outputs exactly, or within
+// max_lsb units in the last place). NaN/Inf where the reference is
 // finite, touched guard bytes or modified inputs are failures; a variant that
 // declines the call is reported as unsupported, a CUDA variant on a machine
 // without a device as skipped: neither counts as a pass.
@@ -53,6 +54,10 @@ struct OpCase {
   Invoke invoke;
   Reference reference;
   double max_nmse = 1e-9;             // 0 = exact match required (integer ops)
+  // Integer outputs only: when >= 0, each element may differ from the reference by
+  // at most this many units in the last place (requantized INT8 outputs: 1), and
+  // those outputs are judged by this bound instead of by NMSE.
+  int64_t max_lsb = -1;
   OpCost cost;
   std::string name() const { return op + " " + label; }
 };

@@ -4,6 +4,7 @@
 // register_backends(); an op added to the catalogue gets its line here.
 #include "core/ops.h"
 #include "core/ops_nn.h"
+#include "core/ops_quant.h"
 #include "kernels/activations.h"
 #include "kernels/attention.h"
 #include "kernels/attention_decode.h"
@@ -14,6 +15,7 @@
 #include "kernels/layernorm.h"
 #include "kernels/matmul.h"
 #include "kernels/pool.h"
+#include "kernels/quant.h"
 #include "kernels/relu_backward.h"
 #include "kernels/softmax.h"
 
@@ -77,6 +79,15 @@ OpCost attention_decode_cost(const AttentionDecodeArgs& a) {
   return k::attention_decode_cost(a.q.size(0), a.q.size(1), a.q.size(2), a.length);
 }
 
+OpCost qgemm_cost(const QGemmArgs& a) {
+  return k::qgemm_cost(a.m(), a.n(), a.k(), a.bias.defined(), esize(a.y));
+}
+OpCost qconv2d_cost(const QConv2dArgs& a) {
+  return k::qconv2d_cost(conv_dims(a.x, a.w, a.g), a.bias.defined(), esize(a.y));
+}
+OpCost quantize_cost(const QuantizeArgs& a) { return k::quantize_cost(a.x.numel()); }
+OpCost dequantize_cost(const DequantizeArgs& a) { return k::dequantize_cost(a.x.numel()); }
+
 }  // namespace
 
 void register_op_costs() {
@@ -101,6 +112,10 @@ void register_op_costs() {
   ops::attention.set_cost(attention_cost);
   ops::attention_backward.set_cost(attention_backward_cost);
   ops::attention_decode.set_cost(attention_decode_cost);
+  ops::qgemm.set_cost(qgemm_cost);
+  ops::qconv2d.set_cost(qconv2d_cost);
+  ops::quantize.set_cost(quantize_cost);
+  ops::dequantize.set_cost(dequantize_cost);
 }
 
 }  // namespace tinyopt

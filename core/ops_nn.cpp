@@ -102,7 +102,13 @@ std::string Conv2dBackwardArgs::describe() const { return "dy " + dy.describe() 
 
 void MaxPool2dArgs::validate() const {
   const char* op = "maxpool2d";
-  need_f32(x, op, "x"); need_f32(y, op, "y"); need_rank(x, 4, op, "x");
+  // f32, or u8 for quantized CNNs (max commutes with the monotone quantization map).
+  need(x, op, "x"); need(y, op, "y");
+  TINYOPT_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::u8, "maxpool2d: 'x' must be f32 or u8, found {}",
+                x.describe());
+  TINYOPT_CHECK(y.dtype() == x.dtype(), "maxpool2d: 'y' must be {} like x, found {}", dtype_name(x.dtype()),
+                y.describe());
+  need_rank(x, 4, op, "x");
   TINYOPT_CHECK(pad * 2 <= kernel, "maxpool2d: padding {} must be at most half the kernel {}", pad, kernel);
   const int64_t oh = Conv2dGeometry::out_size(x.size(2), kernel, stride, pad);
   const int64_t ow = Conv2dGeometry::out_size(x.size(3), kernel, stride, pad);

@@ -42,7 +42,8 @@ struct Conv2dBackwardArgs {
   }
 };
 
-// y = max over kernel windows of x (padding never wins: it is -inf);
+// y = max over kernel windows of x (padding never wins: it is -inf); x and y
+// are f32, or both u8 (quantized CNNs pool in u8 with the input's scale and zero point);
 // argmax (optional, i32, same shape as y) holds the flat index h*W+w within
 // each (n, c) plane of the winning input, for the backward pass.
 struct MaxPool2dArgs {

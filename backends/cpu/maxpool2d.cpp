@@ -9,6 +9,10 @@
 //
 // The common 2x2 stride-2 unpadded case has its own branch-free loop: four
 // loads, three selects per output, which the compiler vectorises.
+//
+// u8 tensors (quantized CNNs) take the same loops, instantiated for uint8_t:
+// max commutes with the monotone quantization map, so pooling the codes is
+// pooling the real values.
 #include <algorithm>
 #include <limits>
 
@@ -20,7 +24,8 @@ namespace tinyopt::cpu {
 namespace {
 
 // One plane, any kernel/stride/padding.
-void pool_plane(const float* x, float* y, int32_t* argmax, int64_t h, int64_t w, int64_t oh, int64_t ow,
+template <class T>
+void pool_plane(const T* x, T* y, int32_t* argmax, int64_t h, int64_t w, int64_t oh, int64_t ow,
                 int64_t k, int64_t s, int64_t p) {
   for (int64_t r = 0; r < oh; ++r) {
     const int64_t top = r * s - p;
@@ -29,11 +34,11 @@ void pool_plane(const float* x, float* y, int32_t* argmax, int64_t h, int64_t w,
       const int64_t left = c * s - p;
       const int64_t j_lo = std::max<int64_t>(0, -left), j_hi = std::min<int64_t>(k, w - left);
       int64_t best_index = (top + i_lo) * w + left + j_lo;
-      float best = x[best_index];
+      T best = x[best_index];
       for (int64_t i = i_lo; i < i_hi; ++i) {
         const int64_t row = (top + i) * w + left;
         for (int64_t j = j_lo; j < j_hi; ++j) {
-          const float v = x[row + j];
+          const T v = x[row + j];
           if (kernels::maxpool_better(v, best)) {
             best = v;
             best_index = row + j;
@@ -47,11 +52,12 @@ void pool_plane(const float* x, float* y, int32_t* argmax, int64_t h, int64_t w,
 }
 
 // One plane, 2x2 windows, stride 2, no padding (both CNN pools).
-void pool_plane_2x2(const float* x, float* y, int32_t* argmax, int64_t w, int64_t oh, int64_t ow) {
+template <class T>
+void pool_plane_2x2(const T* x, T* y, int32_t* argmax, int64_t w, int64_t oh, int64_t ow) {
   for (int64_t r = 0; r < oh; ++r) {
-    const float* top = x + 2 * r * w;
-    const float* bottom = top + w;
-    float* out = y + r * ow;
+    const T* top = x + 2 * r * w;
+    const T* bottom = top + w;
+    T* out = y + r * ow;
     if (argmax) {
       int32_t* idx = argmax + r * ow;
       const int32_t base = static_cast<int32_t>(2 * r * w);
@@ -59,9 +65,9 @@ void pool_plane_2x2(const float* x, float* y, int32_t* argmax, int64_t w, int64_
 #pragma omp simd
       for (int64_t c = 0; c < ow; ++c) {
         // Scan order a, b, c, d, exactly as the generic loop.
-        float best = top[2 * c];
+        T best = top[2 * c];
         int32_t at = base + static_cast<int32_t>(2 * c);
-        const float b = top[2 * c + 1], lc = bottom[2 * c], ld = bottom[2 * c + 1];
+        const T b = top[2 * c + 1], lc = bottom[2 * c], ld = bottom[2 * c + 1];
         if (kernels::maxpool_better(b, best)) { best = b; at = base + static_cast<int32_t>(2 * c + 1); }
         if (kernels::maxpool_better(lc, best)) { best = lc; at = base + wide + static_cast<int32_t>(2 * c); }
         if (kernels::maxpool_better(ld, best)) { best = ld; at = base + wide + static_cast<int32_t>(2 * c + 1); }
@@ -71,8 +77,8 @@ void pool_plane_2x2(const float* x, float* y, int32_t* argmax, int64_t w, int64_
     } else {
 #pragma omp simd
       for (int64_t c = 0; c < ow; ++c) {
-        float best = top[2 * c];
-        const float b = top[2 * c + 1], lc = bottom[2 * c], ld = bottom[2 * c + 1];
+        T best = top[2 * c];
+        const T b = top[2 * c + 1], lc = bottom[2 * c], ld = bottom[2 * c + 1];
         if (kernels::maxpool_better(b, best)) best = b;
         if (kernels::maxpool_better(lc, best)) best = lc;
         if (kernels::maxpool_better(ld, best)) best = ld;
@@ -88,26 +94,38 @@ bool maxpool2d_supports(const MaxPool2dArgs& args) {
   return args.x.is_contiguous() && args.y.is_contiguous() && (!args.argmax.defined() || args.argmax.is_contiguous());
 }
 
-void maxpool2d_run(const MaxPool2dArgs& args) {
+namespace {
+
+template <class T>
+void maxpool2d_typed(const MaxPool2dArgs& args) {
   const int64_t planes = args.x.size(0) * args.x.size(1);
   const int64_t h = args.x.size(2), w = args.x.size(3), oh = args.y.size(2), ow = args.y.size(3);
   TINYOPT_CHECK(h * w <= std::numeric_limits<int32_t>::max(),
                 "maxpool2d: a plane of {}x{} is too large for i32 argmax indices", h, w);
-  const float* x = args.x.data<float>();
-  float* y = args.y.data<float>();
+  const T* x = args.x.data<T>();
+  T* y = args.y.data<T>();
   int32_t* argmax = args.argmax.defined() ? args.argmax.data<int32_t>() : nullptr;
   const int64_t k = args.kernel, s = args.stride, p = args.pad;
   const bool two_by_two = k == 2 && s == 2 && p == 0;
 #pragma omp parallel for schedule(static) if (planes * h * w >= 65536)
   for (int64_t plane = 0; plane < planes; ++plane) {
-    const float* xp = x + plane * h * w;
-    float* yp = y + plane * oh * ow;
+    const T* xp = x + plane * h * w;
+    T* yp = y + plane * oh * ow;
     int32_t* ap = argmax ? argmax + plane * oh * ow : nullptr;
     if (two_by_two)
       pool_plane_2x2(xp, yp, ap, w, oh, ow);
     else
       pool_plane(xp, yp, ap, h, w, oh, ow, k, s, p);
   }
+}
+
+}  // namespace
+
+void maxpool2d_run(const MaxPool2dArgs& args) {
+  if (args.x.dtype() == DType::u8)
+    maxpool2d_typed<uint8_t>(args);
+  else
+    maxpool2d_typed<float>(args);
 }
 
 }  // namespace tinyopt::cpu

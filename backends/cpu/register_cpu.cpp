@@ -2,6 +2,7 @@
 // Priorities order automatic routing: the fastest measured variant first, naive last.
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/cpu_kernels_transformer.h"
+#include "backends/cpu/cpu_kernels_quant.h"
 
 namespace tinyopt::cpu {
 
@@ -41,6 +42,7 @@ void register_cpu_variants() {
   ops::bias_add.add({"cpu.simd", cpu, 50, bias_add_supports, bias_add_run});
   ops::sum_rows.add({"cpu.simd", cpu, 50, sum_rows_supports, sum_rows_run});
   ops::relu_backward.add({"cpu.simd", cpu, 50, relu_backward_supports, relu_backward_run});
+  register_cpu_quant_variants();  // INT8 ops (register_cpu_quant.cpp)
 }
 
 }  // namespace tinyopt::cpu
