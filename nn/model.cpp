@@ -10,6 +10,8 @@
 #include "nn/flatten.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
+#include "quant/quantized_linear.h"
+#include "quant/quantized_model_file.h"
 
 namespace tinyopt::nn {
 
@@ -201,6 +203,7 @@ int64_t Model::num_classes() {
   Sequential& seq = sequential();
   for (size_t i = seq.size(); i-- > 0;) {
     if (auto* l = dynamic_cast<Linear*>(&seq.layer(i))) return l->out_features();
+    if (auto* q = dynamic_cast<quant::QuantizedLinear*>(&seq.layer(i))) return q->out_features();
   }
   fail("model has no linear layer to produce class logits");
 }
@@ -238,6 +241,8 @@ Model load_model(const std::string& path) {
   } catch (const json::exception& e) {
     fail("{}: metadata 'config' is not valid JSON: {}", path, e.what());
   }
+  // INT8 models (quant/): their own tensors and checks.
+  if (config.is_object() && config.contains("quantization")) return quant::load_quantized_model(file, config);
   Model model;
   try {
     const std::string arch = arch_of(config);
