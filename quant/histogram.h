@@ -21,6 +21,11 @@ class Histogram {
   double bin_center(int i) const { return lo_ + (i + 0.5) * width_; }
   const std::vector<double>& counts() const { return counts_; }
   double total() const { return total_; }
+  // Replaces one bin's count (the entropy search flattens the spike of exact zeros).
+  void set_count(int bin, double count) {
+    total_ += count - counts_[bin];
+    counts_[bin] = count;
+  }
   // The value below which `q` percent of the values lie (linear within a bin).
   double percentile(double q) const;
 

@@ -85,10 +85,15 @@ double mse_error(const Histogram& hist, int begin, int end) {
 std::pair<double, double> HistogramObserver::range() const {
   require_data();
   if (!hist_ || hist_->total() == 0) return {min_, max_};
-  const Histogram& h = *hist_;
+  Histogram h = *hist_;
   const int bins = h.bins();
   // The bin holding 0: every window keeps it, so 0 stays representable.
   const int zero = std::clamp(static_cast<int>(-h.lo() / h.bin_width()), 0, bins - 1);
+  // After a ReLU most values are exactly 0. That spike is represented exactly
+  // by any window, but KL would see it smeared over a whole level and pick the
+  // narrowest window to keep it sharp; like NVIDIA's pytorch-quantization
+  // entropy calibrator, give the zero bin its neighbour's count instead.
+  if (criterion_ == HistogramCriterion::entropy) h.set_count(zero, h.counts()[zero + 1 < bins ? zero + 1 : zero - 1]);
   auto error = [&](int begin, int end) {
     return criterion_ == HistogramCriterion::entropy ? entropy_error(h, begin, end) : mse_error(h, begin, end);
   };

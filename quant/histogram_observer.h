@@ -10,7 +10,8 @@
 //     inside the window with the clipped mass added to its edge bins, Q
 //     merges P into 256 quantization levels and spreads each level's mass
 //     evenly over its non-empty bins; the window with the least KL(P || Q)
-//     wins.
+//     wins. The bin holding 0 takes its neighbour's count first (the spike of
+//     exact zeros after a ReLU would otherwise dominate the divergence).
 //   criterion mse: expected squared error, clipped values contributing
 //     (x - clip)^2 and values inside step^2 / 12 (uniform rounding error),
 //     the error PyTorch's HistogramObserver minimises (with its L2 norm).

@@ -24,7 +24,7 @@ namespace tinyopt::quant {
 
 // The observer that gave the best test accuracy on the reference models
 // (docs/QUANTIZATION.md has the comparison).
-inline constexpr const char* kDefaultObserver = "minmax";
+inline constexpr const char* kDefaultObserver = "moving";
 
 struct QuantizeOptions {
   std::string observer = kDefaultObserver;  // minmax | moving | percentile | entropy | mse
