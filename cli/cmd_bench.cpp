@@ -197,9 +197,14 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 60.0));
   matmul->add_flag("--json", options.json, "Print JSON");
   CLI::App* generate = add_bench_generate_command(*bench);
-  return {bench, [matmul, generate] {
+  const std::pair<CLI::App*, CLI::App*> quant = add_bench_quant_commands(*bench);
+  CLI::App* qgemm = quant.first;
+  CLI::App* qconv = quant.second;
+  return {bench, [matmul, generate, qgemm, qconv] {
             if (matmul->parsed()) run_bench_matmul(options);
             if (generate->parsed()) run_bench_generate();
+            if (qgemm->parsed()) run_bench_qgemm();
+            if (qconv->parsed()) run_bench_qconv();
           }};
 }
 

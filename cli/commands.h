@@ -37,6 +37,10 @@ Command add_quantize_command(CLI::App& app);
 // `tinyopt bench generate` (cmd_bench_generate.cpp), a subcommand of `bench`.
 CLI::App* add_bench_generate_command(CLI::App& bench);
 void run_bench_generate();
+// `tinyopt bench qgemm` and `tinyopt bench qconv` (cmd_bench_quant.cpp), subcommands of `bench`.
+std::pair<CLI::App*, CLI::App*> add_bench_quant_commands(CLI::App& bench);
+void run_bench_qgemm();
+void run_bench_qconv();
 
 // Applies the global options (backend choice, strict mode, threads).
 void apply_global_options(const GlobalOptions& options);

@@ -17,9 +17,25 @@ dnnl::memory::data_type onednn_out_type(const Tensor& y) {
   }
 }
 
-dnnl::primitive_attr onednn_quant_attr(const Tensor& y, const QuantOutput& out) {
+std::vector<float> onednn_output_scales(const Tensor& y, const QuantOutput& out, int64_t channels) {
+  std::vector<float> scales(static_cast<size_t>(channels), 1.0f);
+  if (y.dtype() == DType::u8) {
+    const int32_t* m = out.multiplier.data<int32_t>();
+    const int32_t* s = out.shift.data<int32_t>();
+    for (int64_t i = 0; i < channels; ++i) scales[i] = static_cast<float>(kernels::requant_real(m[i], s[i]));
+  } else if (y.dtype() == DType::f32) {
+    const float* s = out.scale.data<float>();
+    for (int64_t i = 0; i < channels; ++i) scales[i] = s[i];
+  }
+  return scales;
+}
+
+dnnl::primitive_attr onednn_quant_attr(const Tensor& y, const QuantOutput& out, const std::vector<float>* fixed_scales) {
   dnnl::primitive_attr attr;
-  attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
+  if (fixed_scales != nullptr)
+    attr.set_output_scales(1 << 1, *fixed_scales);
+  else
+    attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
   attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   if (y.dtype() == DType::u8) attr.set_zero_points(DNNL_ARG_DST, 0, {DNNL_RUNTIME_S32_VAL});
   if (out.relu) {
@@ -31,22 +47,16 @@ dnnl::primitive_attr onednn_quant_attr(const Tensor& y, const QuantOutput& out) 
 }
 
 void OnednnQuantArgs::bind(const Tensor& y, const QuantOutput& out, int32_t src_zero_point, int64_t channels,
-                           std::unordered_map<int, dnnl::memory>& io) {
-  scales.assign(static_cast<size_t>(channels), 1.0f);
-  if (y.dtype() == DType::u8) {
-    const int32_t* m = out.multiplier.data<int32_t>();
-    const int32_t* s = out.shift.data<int32_t>();
-    for (int64_t i = 0; i < channels; ++i) scales[i] = static_cast<float>(kernels::requant_real(m[i], s[i]));
-  } else if (y.dtype() == DType::f32) {
-    const float* s = out.scale.data<float>();
-    for (int64_t i = 0; i < channels; ++i) scales[i] = s[i];
-  }
+                           bool runtime_scales, std::unordered_map<int, dnnl::memory>& io) {
   src_zero = src_zero_point;
   dst_zero = out.zero_point;
   dnnl::engine& e = onednn_engine();
   keep.clear();
-  keep.emplace_back(dnnl::memory::desc({channels}, dt::f32, dnnl::memory::format_tag::x), e, scales.data());
-  io[DNNL_ARG_ATTR_OUTPUT_SCALES] = keep.back();
+  if (runtime_scales) {
+    scales = onednn_output_scales(y, out, channels);
+    keep.emplace_back(dnnl::memory::desc({channels}, dt::f32, dnnl::memory::format_tag::x), e, scales.data());
+    io[DNNL_ARG_ATTR_OUTPUT_SCALES] = keep.back();
+  }
   keep.emplace_back(dnnl::memory::desc({1}, dt::s32, dnnl::memory::format_tag::x), e, &src_zero);
   io[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = keep.back();
   if (y.dtype() == DType::u8) {

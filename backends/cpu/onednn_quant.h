@@ -8,8 +8,10 @@
 // scale[n] = multiplier * 2^-31 * 2^-shift, so the result may differ from the
 // fixed-point path by one unit in the last place (allowed by the contract);
 // the ReLU post-op clamps at real 0 before the zero point is added, which is
-// our clamp at zero_point. Scales and the source zero point are runtime
-// arguments, so one primitive serves every layer of the same shape.
+// our clamp at zero_point. Zero points are runtime arguments. Scales are too
+// for matmul, so one primitive serves every layer of a shape; oneDNN 2.6's
+// int8 convolutions (brgconv) accept only scales fixed at creation, so the
+// conv primitive is created per (shape, scales), i.e. once per layer.
 #pragma once
 
 #include <dnnl.hpp>
@@ -27,16 +29,23 @@ namespace tinyopt::cpu {
 // y's dtype as a oneDNN data type.
 dnnl::memory::data_type onednn_out_type(const Tensor& y);
 
-// Attributes: per-channel runtime output scales (mask over dst dim 1), a
-// runtime source zero point, the destination zero point (u8), ReLU.
-dnnl::primitive_attr onednn_quant_attr(const Tensor& y, const QuantOutput& out);
+// The f32 output scale of each channel: the requantization multiplier's real
+// value (u8 out), out.scale (f32 out) or 1 (i32 out).
+std::vector<float> onednn_output_scales(const Tensor& y, const QuantOutput& out, int64_t channels);
+
+// Attributes: per-channel output scales (mask over dst dim 1), runtime ones
+// when `fixed_scales` is null; a runtime source zero point; the runtime
+// destination zero point (u8 out); ReLU.
+dnnl::primitive_attr onednn_quant_attr(const Tensor& y, const QuantOutput& out,
+                                       const std::vector<float>* fixed_scales = nullptr);
 
 // Per-call values for those attributes, bound as primitive arguments.
 struct OnednnQuantArgs {
   std::vector<float> scales;
   int32_t src_zero = 0, dst_zero = 0;
   std::vector<dnnl::memory> keep;  // the memories wrapping the values above
-  void bind(const Tensor& y, const QuantOutput& out, int32_t src_zero_point, int64_t channels,
+  // runtime_scales: bind `scales` too (the primitive was created with runtime scales).
+  void bind(const Tensor& y, const QuantOutput& out, int32_t src_zero_point, int64_t channels, bool runtime_scales,
             std::unordered_map<int, dnnl::memory>& io);
 };
 

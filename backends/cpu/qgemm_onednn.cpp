@@ -66,7 +66,7 @@ void qgemm_onednn_run(const QGemmArgs& args) {
                                            {DNNL_ARG_DST, dnnl::memory(q.dst, e, args.y.raw_data())}};
   if (args.bias.defined()) io.emplace(DNNL_ARG_BIAS, dnnl::memory(q.bias, e, args.bias.raw_data()));
   static thread_local OnednnQuantArgs quant;
-  quant.bind(args.y, args.out, args.a_zero, args.n(), io);
+  quant.bind(args.y, args.out, args.a_zero, args.n(), /*runtime_scales=*/true, io);
   dnnl::stream& stream = onednn_stream();
   q.primitive.execute(stream, io);
   stream.wait();

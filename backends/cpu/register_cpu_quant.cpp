@@ -10,7 +10,7 @@ void register_cpu_quant_variants() {
   ops::qgemm.add({"cpu.blocked", cpu, 50, qgemm_blocked_supports, qgemm_blocked_run});
   ops::qgemm.add({"cpu.onednn", cpu, 45, qgemm_onednn_supports, qgemm_onednn_run});
   ops::qconv2d.add({"cpu.naive", cpu, 10, qconv2d_cpu_supports, qconv2d_naive_run});
-  // ops::qconv2d.add({"cpu.onednn", cpu, 60, qconv2d_onednn_supports, qconv2d_onednn_run});  // WIP
+  ops::qconv2d.add({"cpu.onednn", cpu, 60, qconv2d_onednn_supports, qconv2d_onednn_run});
   ops::qconv2d.add({"cpu.blocked", cpu, 50, qconv2d_blocked_supports, qconv2d_blocked_run});
   ops::quantize.add({"cpu.simd", cpu, 50, quantize_supports, quantize_run});
   ops::dequantize.add({"cpu.simd", cpu, 50, dequantize_supports, dequantize_run});

@@ -8,6 +8,7 @@
 #include "backends/cuda/attention_decode.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_kernels_nn.h"
+#include "backends/cuda/cuda_kernels_quant.h"
 
 namespace tinyopt::cuda {
 
@@ -32,6 +33,7 @@ void register_cuda_variants() {
   ops::cross_entropy.add({"cuda.simt", gpu, 50, cross_entropy_supports, cross_entropy_run});
   ops::attention.add({"cuda.naive", gpu, 10, attention_naive_supports, attention_naive_run});
   register_attention_decode_variants();  // attention_decode.cu
+  register_cuda_quant_variants();        // INT8 ops (register_cuda_quant.cpp)
 }
 
 }  // namespace tinyopt::cuda
