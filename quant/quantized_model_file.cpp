@@ -41,7 +41,14 @@ QuantizedLayerData read_layer(const SafetensorsFile& file, nn::Sequential& skele
   for (int64_t c = 0; c < out; ++c)
     TINYOPT_CHECK(std::isfinite(ws[c]) && ws[c] > 0, "{}: tensor '{}.weight_scale' [{}] must be a finite positive "
                   "scale, found {}", file.path, name, c, ws[c]);
-  if (params.size() > 1) d.bias = file.require(name + ".bias", DType::i32, {out});
+  if (params.size() > 1) {
+    d.bias = file.require(name + ".bias", DType::i32, {out});
+    // The quantizer clamps biases to +-2^30 so bias + accumulator cannot overflow i32; hold files to it.
+    const int32_t* b = d.bias.data<int32_t>();
+    for (int64_t c = 0; c < out; ++c)
+      TINYOPT_CHECK(b[c] >= -(1 << 30) && b[c] <= (1 << 30), "{}: tensor '{}.bias' [{}] = {} is outside [-2^30, 2^30]",
+                    file.path, name, c, b[c]);
+  }
   d.input = {read_scale(file, name + ".input_scale"), read_zero_point(file, name + ".input_zero_point")};
   if (step.u8_output)
     d.output = QParams{read_scale(file, name + ".output_scale"), read_zero_point(file, name + ".output_zero_point")};

@@ -254,6 +254,7 @@ TEST(QuantizedModelFile, MalformedFilesAreRefusedNamingTheTensor) {
   expect_malformed(good, bad, [](T& t, json&) { t["0.weight"] = Tensor::zeros({32, 1, 9}, DType::i8); }, {"0.weight", "shape"});
   expect_malformed(good, bad, [](T& t, json&) { t["0.bias"] = Tensor::zeros({32}, DType::f32); }, {"0.bias", "i32"});
   expect_malformed(good, bad, [](T& t, json&) { t["3.weight"].data<int8_t>()[5] = -128; }, {"3.weight", "-128"});
+  expect_malformed(good, bad, [](T& t, json&) { t["7.bias"].data<int32_t>()[1] = INT32_MAX; }, {"7.bias", "[1]", "2^30"});
   expect_malformed(good, bad, [](T& t, json&) { t["3.weight_scale"].data<float>()[2] = 0.0f; }, {"3.weight_scale", "[2]"});
   expect_malformed(good, bad, [](T& t, json&) { t["3.weight_scale"].data<float>()[2] = INFINITY; }, {"3.weight_scale"});
   // The consumer must agree with the producer about the u8 data's parameters.
