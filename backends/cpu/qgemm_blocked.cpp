@@ -231,6 +231,35 @@ std::shared_ptr<const PackedQWeights> packed_qweights_hwc(const Tensor& w, QGemm
   });
 }
 
+std::shared_ptr<const PackedQWeights> conv_weight_rows(const Tensor& w) {
+  const int64_t o = w.size(0), c = w.size(1), kh = w.size(2), kw = w.size(3), k = c * kh * kw;
+  const int8_t* data = w.data<int8_t>();
+  return packed_cache().get(w, "qconv.rows.vnni", [&] {
+    auto p = std::make_shared<PackedQWeights>();
+    p->isa = QGemmIsa::avx512_vnni;
+    p->n = o;
+    p->k = k;
+    p->groups = ceil_div(k, kGroupVnni);
+    p->panels = o;
+    p->panel_bytes = p->groups * kGroupVnni;
+    p->data = zeroed_aligned(static_cast<size_t>(o * p->panel_bytes));
+    p->col_sums = std::make_unique<int32_t[]>(static_cast<size_t>(o));
+    auto* rows = static_cast<int8_t*>(p->data.get());
+    for (int64_t oc = 0; oc < o; ++oc) {
+      int32_t sum = 0;
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t i = 0; i < kh; ++i)
+          for (int64_t j = 0; j < kw; ++j) {
+            const int8_t v = data[((oc * c + ch) * kh + i) * kw + j];
+            rows[oc * p->panel_bytes + (i * kw + j) * c + ch] = v;
+            sum += v;
+          }
+      p->col_sums[oc] = sum;
+    }
+    return std::shared_ptr<const PackedQWeights>(p);
+  });
+}
+
 void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {
   const PackedQWeights& w = *c.w;
   if (c.m == 0 || w.n == 0) return;
