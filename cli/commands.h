@@ -36,6 +36,7 @@ Command add_infer_command(CLI::App& app);
 Command add_profile_command(CLI::App& app);
 Command add_generate_command(CLI::App& app);
 Command add_prune_command(CLI::App& app);  // cmd_prune.cpp
+Command add_quantize_command(CLI::App& app);
 // `tinyopt bench generate` (cmd_bench_generate.cpp), a subcommand of `bench`.
 CLI::App* add_bench_generate_command(CLI::App& bench);
 void run_bench_generate();
