@@ -198,10 +198,15 @@ Command add_bench_command(CLI::App& app) {
   matmul->add_flag("--json", options.json, "Print JSON");
   CLI::App* generate = add_bench_generate_command(*bench);
   CLI::App* sparse = add_bench_sparse_command(*bench);
-  return {bench, [matmul, generate, sparse] {
+  const std::pair<CLI::App*, CLI::App*> quant = add_bench_quant_commands(*bench);
+  CLI::App* qgemm = quant.first;
+  CLI::App* qconv = quant.second;
+  return {bench, [matmul, generate, sparse, qgemm, qconv] {
             if (matmul->parsed()) run_bench_matmul(options);
             if (generate->parsed()) run_bench_generate();
             if (sparse->parsed()) run_bench_sparse();
+            if (qgemm->parsed()) run_bench_qgemm();
+            if (qconv->parsed()) run_bench_qconv();
           }};
 }
 

@@ -29,10 +29,10 @@ namespace {
 struct Options {
   std::string model, out, format = "auto", norm = "l1";
   double sparsity = -1;
-  bool structured = false, global = false, json = false, progress = false;
+  bool structured = false, global = false, json = false, progress = false, filters_only = false;
   int finetune_epochs = 0;
   int gradual_steps = 1;
-  double lr = 5e-4;
+  double lr = 2e-3;
   double sparse_min = 0.5;
   double seconds = 1.0;
 };
@@ -75,6 +75,7 @@ void run_prune(const Options& o) {
   TINYOPT_CHECK(!(o.structured && o.format == "sparse"),
                 "--format sparse applies to unstructured pruning; structured pruning gives a smaller dense model");
   TINYOPT_CHECK(!(o.structured && o.global), "--global applies to unstructured pruning only");
+  TINYOPT_CHECK(o.structured || !o.filters_only, "--filters-only applies to --structured pruning only");
   nn::Model model = nn::load_model(o.model);
   TINYOPT_CHECK(model.kind == nn::ModelKind::sequential, "{}: only sequential image models can be pruned", o.model);
   TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
@@ -88,6 +89,7 @@ void run_prune(const Options& o) {
   p.sparsity = o.sparsity;
   p.structured = o.structured;
   p.global = o.global;
+  p.structured_linear = !o.filters_only;
   p.gradual_steps = o.gradual_steps;
   p.norm = o.norm == "l2" ? prune::FilterNorm::l2 : prune::FilterNorm::l1;
   p.finetune_lr = o.lr;
@@ -196,6 +198,7 @@ Command add_prune_command(CLI::App& app) {
                   "(--structured)")
       ->required();
   sub->add_flag("--structured", o.structured, "Remove whole conv filters and hidden neurons (a smaller dense model)");
+  sub->add_flag("--filters-only", o.filters_only, "Structured: shrink conv layers only, keep hidden linear layers");
   sub->add_flag("--global", o.global, "Unstructured: one magnitude threshold across all layers");
   sub->add_option("--finetune-epochs", o.finetune_epochs, "Epochs of fine-tuning that keep pruned weights at zero")
       ->capture_default_str()

@@ -36,6 +36,7 @@ Command add_infer_command(CLI::App& app);
 Command add_profile_command(CLI::App& app);
 Command add_generate_command(CLI::App& app);
 Command add_prune_command(CLI::App& app);  // cmd_prune.cpp
+Command add_quantize_command(CLI::App& app);
 Command add_olympics_command(CLI::App& app);     // cmd_olympics.cpp
 Command add_leaderboard_command(CLI::App& app);  // cmd_leaderboard.cpp
 // `tinyopt bench generate` (cmd_bench_generate.cpp), a subcommand of `bench`.
@@ -44,6 +45,10 @@ void run_bench_generate();
 // `tinyopt bench sparse` (cmd_bench_sparse.cpp): the sparse-vs-dense crossover.
 CLI::App* add_bench_sparse_command(CLI::App& bench);
 void run_bench_sparse();
+// `tinyopt bench qgemm` and `tinyopt bench qconv` (cmd_bench_quant.cpp), subcommands of `bench`.
+std::pair<CLI::App*, CLI::App*> add_bench_quant_commands(CLI::App& bench);
+void run_bench_qgemm();
+void run_bench_qconv();
 
 // Applies the global options (backend choice, strict mode, threads).
 void apply_global_options(const GlobalOptions& options);

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
       tinyopt::cli::add_profile_command(app),
       tinyopt::cli::add_generate_command(app),
       tinyopt::cli::add_prune_command(app),
+      tinyopt::cli::add_quantize_command(app),
       tinyopt::cli::add_olympics_command(app),
       tinyopt::cli::add_leaderboard_command(app),
   };

@@ -54,6 +54,8 @@ void* TrackingAllocator::allocate(size_t bytes) {
     TINYOPT_CHECK(ptr != nullptr, "out of host memory: could not allocate {} bytes", bytes);
   } else {
     device_require(device_);
+    TINYOPT_CHECK(!injected_failure(), "{}: could not allocate {} bytes: out of device memory (injected failure)",
+                  device_.str(), bytes);
     ptr = device_runtime(device_.type)->allocate(request, device_.index);
   }
   std::lock_guard<std::mutex> lock(mutex_);

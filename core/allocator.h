@@ -59,9 +59,9 @@ class TrackingAllocator {
   uint64_t sequence_ = 0;
 };
 
-// Fault injection: makes the `nth` host allocation from now on (1 = the next
-// one) fail exactly as if the system were out of memory; 0 turns it off. It
-// fires once. The environment variable TINYOPT_FAIL_ALLOC=N arms it at start-up,
+// Fault injection: makes the `nth` tracked allocation from now on (1 = the
+// next one; host and device allocations both count) fail as if that device
+// were out of memory; 0 turns it off. It fires once. The environment variable TINYOPT_FAIL_ALLOC=N arms it at start-up,
 // so tests can check that the CLI reports out-of-memory cleanly wherever it
 // happens. Returns the previous setting.
 int64_t inject_host_allocation_failure(int64_t nth);

@@ -14,6 +14,8 @@
 #include "nn/linear.h"
 #include "nn/pooling.h"
 #include "nn/sparse_linear.h"
+#include "quant/quantized_linear.h"
+#include "quant/quantized_model_file.h"
 
 namespace tinyopt::nn {
 
@@ -255,6 +257,7 @@ int64_t Model::num_classes() {
   for (size_t i = seq.size(); i-- > 0;) {
     if (auto* l = dynamic_cast<Linear*>(&seq.layer(i))) return l->out_features();
     if (auto* l = dynamic_cast<SparseLinear*>(&seq.layer(i))) return l->out_features();
+    if (auto* q = dynamic_cast<quant::QuantizedLinear*>(&seq.layer(i))) return q->out_features();
   }
   fail("model has no linear layer to produce class logits");
 }
@@ -298,6 +301,8 @@ Model model_from_file(SafetensorsFile& file, const std::string& path) {
   budget.available = 0;
   for (const auto& [name, t] : file.tensors)
     if (t.dtype() == DType::f32) *budget.available += t.nbytes();
+  // INT8 models (quant/): their own tensors and checks.
+  if (config.is_object() && config.contains("quantization")) return quant::load_quantized_model(file, config);
   Model model;
   try {
     const std::string arch = arch_of(config);

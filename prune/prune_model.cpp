@@ -31,8 +31,11 @@ PruneReport prune_model(nn::Model& model, const PruneOptions& o, const Tensor& t
   r.nonzero_before = nonzero_parameters(model);
 
   if (o.structured) {
-    const std::vector<size_t> layers = prunable_units_layers(model);
-    TINYOPT_CHECK(!layers.empty(), "prune --structured: the model has no conv2d or hidden linear layer to shrink");
+    std::vector<size_t> layers;
+    for (size_t i : prunable_units_layers(model))
+      if (o.structured_linear || model.config["layers"][i]["type"] == "conv2d") layers.push_back(i);
+    TINYOPT_CHECK(!layers.empty(), "prune --structured: the model has no {} to shrink",
+                  o.structured_linear ? "conv2d or hidden linear layer" : "conv2d layer with a consumer");
     for (size_t i : layers) {
       const std::string type = model.config["layers"][i]["type"].get<std::string>();
       r.structured_layers.push_back(type == "conv2d" ? prune_conv_filters(model, i, o.sparsity, o.norm)

@@ -6,8 +6,9 @@
 //     at zero (masked updates). The result is a masked dense model; convert it
 //     with to_sparse() for sparse storage and spmm.
 //   structured: removes the `sparsity` fraction of the filters of every conv
-//     layer and of the neurons of every hidden linear layer (never the output
-//     layer), shrinking their consumers: a smaller dense model.
+//     layer and (unless structured_linear is off) of the neurons of every
+//     hidden linear layer (never the output layer), shrinking their
+//     consumers: a smaller dense model.
 #pragma once
 
 #include <string>
@@ -24,10 +25,11 @@ struct PruneOptions {
   double sparsity = 0.7;    // fraction of weights (unstructured) or filters/neurons (structured) removed, [0, 1)
   bool structured = false;
   bool global = false;      // unstructured: one threshold across layers
+  bool structured_linear = true;  // structured: also shrink hidden linear layers (false: conv filters only)
   int finetune_epochs = 0;  // epochs of masked fine-tuning after pruning (needs training data)
   int gradual_steps = 1;    // unstructured: reach `sparsity` in this many prune + fine-tune rounds
   FilterNorm norm = FilterNorm::l1;  // structured: filter ranking
-  double finetune_lr = 5e-4;         // AdamW, cosine decay to 0 over the fine-tuning
+  double finetune_lr = 2e-3;         // AdamW, cosine decay to 0 over the fine-tuning (measured best of 5e-4..3e-3, docs/PRUNING.md)
   int64_t batch_size = 64;
   uint64_t seed = 1;
   bool progress = false;             // training progress line on stderr

@@ -48,12 +48,22 @@ max_len_for() {
   esac
 }
 
-configure
-cmake --build "$build" -j"$(nproc)" --target fuzz_all
+# FUZZ_NO_BUILD=1 runs the binaries already in $build (e.g. while that folder builds something else).
+if [[ "${FUZZ_NO_BUILD:-0}" != 1 ]]; then
+  configure
+  cmake --build "$build" -j"$(nproc)" --target fuzz_all
+fi
 
 artifacts=${FUZZ_ARTIFACTS:-$build/artifacts}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+# New inputs go to $FUZZ_WORK_DIR when set (kept, so a later run continues
+# from them), else to a temporary folder removed at the end.
+if [[ -n "${FUZZ_WORK_DIR:-}" ]]; then
+  scratch=$FUZZ_WORK_DIR
+  mkdir -p "$scratch"
+else
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+fi
 mkdir -p "$artifacts"
 stats="$build/fuzz-stats.tsv"
 printf "target\tseconds\texecutions\texec_per_s\tcorpus_added\tresult\n" >"$stats"

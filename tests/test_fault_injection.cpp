@@ -10,11 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <thread>
 
 #include "core/allocator.h"
+#include "core/device_runtime.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
@@ -64,6 +67,16 @@ TEST(FaultInjection, NthHostAllocationFailsOnceWithACleanError) {
   EXPECT_EQ(a.stats().live_allocations, live + 2);
 }
 
+TEST(FaultInjection, NthCudaAllocationFailsWithACleanError) {
+  FaultsOff off;
+  if (device_count(DeviceType::cuda) == 0) GTEST_SKIP() << "no CUDA device on this machine";
+  inject_host_allocation_failure(1);
+  test::expect_error([] { Tensor::empty({1000}, DType::f32, Device::cuda(0)); },
+                     {"cuda:0", "could not allocate 4000 bytes", "out of device memory"});
+  Tensor ok = Tensor::empty({1000}, DType::f32, Device::cuda(0));
+  EXPECT_EQ(ok.numel(), 1000);
+}
+
 TEST(FaultInjection, ModelLoadSurvivesAFailureAtEveryAllocation) {
   FaultsOff off;
   nn::Model m = small_mlp(3);
@@ -86,6 +99,7 @@ TEST(FaultInjection, ModelLoadSurvivesAFailureAtEveryAllocation) {
     EXPECT_EQ(a.stats().live_allocations, live) << "allocation " << n << " failed and something leaked";
   }
   EXPECT_GT(failures, 3);  // the sweep really failed loads at several different points
+  RecordProperty("allocation_failures_survived", failures);
   inject_host_allocation_failure(0);
   EXPECT_EQ(a.stats().live_allocations, live);
 }
@@ -111,6 +125,7 @@ TEST(FaultInjection, CliReportsOutOfMemoryCleanlyWhereverItHappens) {
     ++failed;
   }
   EXPECT_GT(failed, 5);
+  RecordProperty("cli_allocation_failures_survived", failed);
   EXPECT_EQ(load_npy(y).shape(), Shape({5, 3}));
 }
 

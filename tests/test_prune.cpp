@@ -224,6 +224,14 @@ TEST(PruneModel, UnstructuredAndStructuredReports) {
   EXPECT_LT(r.nonzero_after, r.nonzero_before);
   EXPECT_NEAR(prune::measured_weight_sparsity(model), r.weight_sparsity_after, 1e-12);
 
+  nn::Model g = nn::build_model(odd_cnn_config(), &rng);  // gradual: three rounds end at the target
+  prune::PruneOptions go;
+  go.sparsity = 0.75;
+  go.gradual_steps = 3;
+  const prune::PruneReport gr = prune::prune_model(g, go);
+  EXPECT_NEAR(gr.weight_sparsity_after, 0.75, 0.01);
+  for (const auto& l : gr.layers) EXPECT_DOUBLE_EQ(l.target_sparsity, 0.75);
+
   nn::Model m2 = nn::build_model(odd_cnn_config(), &rng);
   o.structured = true;
   o.sparsity = 0.5;
@@ -232,6 +240,13 @@ TEST(PruneModel, UnstructuredAndStructuredReports) {
   EXPECT_EQ(m2.config["layers"][0]["out_channels"], 3);
   EXPECT_LT(s.params_after, s.params_before);
   EXPECT_EQ(m2.forward(random_f32(m2.batch_shape(2), 1)).size(1), 3);
+
+  nn::Model m4 = nn::build_model(odd_cnn_config(), &rng);
+  o.structured_linear = false;  // conv filters only: the hidden linear keeps its 7 neurons
+  const prune::PruneReport f = prune::prune_model(m4, o);
+  ASSERT_EQ(f.structured_layers.size(), 2u);
+  EXPECT_EQ(m4.config["layers"][7]["out_features"], 7);
+  EXPECT_EQ(m4.config["layers"][2]["out_channels"], 2);
 
   o.finetune_epochs = 1;  // fine-tuning without data is an error, not a silent skip
   nn::Model m3 = nn::build_model(odd_cnn_config(), &rng);

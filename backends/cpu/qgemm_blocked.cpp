@@ -33,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/cpu_kernels_quant.h"
@@ -213,6 +214,50 @@ std::shared_ptr<const PackedQWeights> packed_qweights(const Tensor& w, int64_t n
   const std::string tag = isa == QGemmIsa::avx512_vnni ? "qgemm.vnni" : "qgemm.avx2";
   const int8_t* data = w.data<int8_t>();
   return packed_cache().get(w, tag, [&] { return pack(data, n, k, isa); });
+}
+
+std::shared_ptr<const PackedQWeights> packed_qweights_hwc(const Tensor& w, QGemmIsa isa) {
+  const std::string tag = isa == QGemmIsa::avx512_vnni ? "qconv.hwc.vnni" : "qconv.hwc.avx2";
+  const int64_t o = w.size(0), c = w.size(1), kh = w.size(2), kw = w.size(3), k = c * kh * kw;
+  const int8_t* data = w.data<int8_t>();
+  return packed_cache().get(w, tag, [&] {
+    std::vector<int8_t> hwc(static_cast<size_t>(o * k));  // w[o][(i * kw + j) * c + ch] = w[o][ch][i][j]
+    for (int64_t oc = 0; oc < o; ++oc)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t i = 0; i < kh; ++i)
+          for (int64_t j = 0; j < kw; ++j)
+            hwc[oc * k + (i * kw + j) * c + ch] = data[((oc * c + ch) * kh + i) * kw + j];
+    return pack(hwc.data(), o, k, isa);
+  });
+}
+
+std::shared_ptr<const PackedQWeights> conv_weight_rows(const Tensor& w) {
+  const int64_t o = w.size(0), c = w.size(1), kh = w.size(2), kw = w.size(3), k = c * kh * kw;
+  const int8_t* data = w.data<int8_t>();
+  return packed_cache().get(w, "qconv.rows.vnni", [&] {
+    auto p = std::make_shared<PackedQWeights>();
+    p->isa = QGemmIsa::avx512_vnni;
+    p->n = o;
+    p->k = k;
+    p->groups = ceil_div(k, kGroupVnni);
+    p->panels = o;
+    p->panel_bytes = p->groups * kGroupVnni;
+    p->data = zeroed_aligned(static_cast<size_t>(o * p->panel_bytes));
+    p->col_sums = std::make_unique<int32_t[]>(static_cast<size_t>(o));
+    auto* rows = static_cast<int8_t*>(p->data.get());
+    for (int64_t oc = 0; oc < o; ++oc) {
+      int32_t sum = 0;
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t i = 0; i < kh; ++i)
+          for (int64_t j = 0; j < kw; ++j) {
+            const int8_t v = data[((oc * c + ch) * kh + i) * kw + j];
+            rows[oc * p->panel_bytes + (i * kw + j) * c + ch] = v;
+            sum += v;
+          }
+      p->col_sums[oc] = sum;
+    }
+    return std::shared_ptr<const PackedQWeights>(p);
+  });
 }
 
 void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {

@@ -35,6 +35,13 @@ struct PackedQWeights {
 
 // The packed form of w ([N, K] s8, rows = output channels), from the cache or packed now.
 std::shared_ptr<const PackedQWeights> packed_qweights(const Tensor& w, int64_t n, int64_t k, QGemmIsa isa);
+// Conv weights [O, C, KH, KW] packed with K in (kh, kw, c) order, matching
+// channels-last patches (qconv2d_blocked.cpp); cached like the above.
+std::shared_ptr<const PackedQWeights> packed_qweights_hwc(const Tensor& w, QGemmIsa isa);
+// Conv weights [O, C, KH, KW] as plain rows in (kh, kw, c) order, each padded
+// with zeros to a multiple of 4 bytes (panel(o) = row o, panel_bytes = its
+// stride), for the VNNI pixel kernel that broadcasts them; cached likewise.
+std::shared_ptr<const PackedQWeights> conv_weight_rows(const Tensor& w);
 
 // y(i, j) = output stage of  sum_k (a[i][k] - a_zero) * w[j][k] + bias[j],
 // stored at y element i * y_row_stride + j * y_col_stride.

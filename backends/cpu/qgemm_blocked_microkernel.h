@@ -55,22 +55,62 @@ inline int32_t load_u32(const void* p) {
 template <int R>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(int64_t groups, const uint8_t* a, int64_t lda,
                                                                        const int8_t* w, int32_t* tile) {
+  // Every loop over r and v is fully unrolled, so GCC keeps the accumulator
+  // array in registers (a partly unrolled loop makes it spill acc to the stack).
   __m512i acc[R][4];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
     for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_setzero_si512();
+#pragma GCC unroll 2
   for (int64_t g = 0; g < groups; ++g) {
     const int8_t* wg = w + g * (kNrVnni * kGroupVnni);
-    const __m512i w0 = _mm512_load_si512(wg), w1 = _mm512_load_si512(wg + 64);
-    const __m512i w2 = _mm512_load_si512(wg + 128), w3 = _mm512_load_si512(wg + 192);
+    __m512i wv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) wv[v] = _mm512_load_si512(wg + 64 * v);
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512i ab = _mm512_set1_epi32(load_u32(a + r * lda + g * kGroupVnni));
-      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], ab, w0);
-      acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], ab, w1);
-      acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], ab, w2);
-      acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], ab, w3);
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], ab, wv[v]);
     }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) _mm512_store_si512(tile + r * kNrVnni + v * 16, acc[r][v]);
+}
+
+// The convolution form of the VNNI tile, with the operand roles swapped:
+// tile[r][j] = sum_k w[r][k] * x[k][j] for R output channels (weight rows at
+// stride ldw, broadcast 4 bytes at a time: vpdpbusd's s8 operand) and 64
+// output pixels (packed activations, 64 pixels x 4 bytes per K group: its u8
+// operand). The tile's rows are then contiguous runs of an NCHW output plane.
+template <int R>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni_pixels(int64_t groups, const uint8_t* x,
+                                                                              const int8_t* w, int64_t ldw,
+                                                                              int32_t* tile) {
+  __m512i acc[R][4];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t* xg = x + g * (kNrVnni * kGroupVnni);
+    __m512i xv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) xv[v] = _mm512_load_si512(xg + 64 * v);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512i wb = _mm512_set1_epi32(load_u32(w + r * ldw + g * kGroupVnni));
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], xv[v], wb);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
     for (int v = 0; v < 4; ++v) _mm512_store_si512(tile + r * kNrVnni + v * 16, acc[r][v]);
 }
 
@@ -80,17 +120,21 @@ template <int R>
 __attribute__((target("avx2"))) void tile_avx2(int64_t groups, const int16_t* a, int64_t lda, const int16_t* w,
                                                int32_t* tile) {
   __m256i acc[R][2];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+#pragma GCC unroll 2
   for (int64_t g = 0; g < groups; ++g) {
     const int16_t* wg = w + g * (kNrAvx2 * kGroupAvx2);
     const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg));
     const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(wg + 16));
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256i ab = _mm256_set1_epi32(load_u32(a + r * lda + g * kGroupAvx2));
       acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(ab, w0));
       acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(ab, w1));
     }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     _mm256_store_si256(reinterpret_cast<__m256i*>(tile + r * kNrAvx2), acc[r][0]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(tile + r * kNrAvx2 + 8), acc[r][1]);
@@ -99,10 +143,14 @@ __attribute__((target("avx2"))) void tile_avx2(int64_t groups, const int16_t* a,
 
 using TileVnniFn = void (*)(int64_t, const uint8_t*, int64_t, const int8_t*, int32_t*);
 using TileAvx2Fn = void (*)(int64_t, const int16_t*, int64_t, const int16_t*, int32_t*);
+using TilePixelsFn = void (*)(int64_t, const uint8_t*, const int8_t*, int64_t, int32_t*);
 // Indexed by the number of rows, 1..kMr.
 inline constexpr std::array<TileVnniFn, kMr + 1> kTileVnni = {nullptr,       &tile_vnni<1>, &tile_vnni<2>,
                                                               &tile_vnni<3>, &tile_vnni<4>, &tile_vnni<5>,
                                                               &tile_vnni<6>};
+inline constexpr std::array<TilePixelsFn, kMr + 1> kTilePixels = {
+    nullptr, &tile_vnni_pixels<1>, &tile_vnni_pixels<2>, &tile_vnni_pixels<3>,
+    &tile_vnni_pixels<4>, &tile_vnni_pixels<5>, &tile_vnni_pixels<6>};
 inline constexpr std::array<TileAvx2Fn, kMr + 1> kTileAvx2 = {nullptr,       &tile_avx2<1>, &tile_avx2<2>,
                                                               &tile_avx2<3>, &tile_avx2<4>, &tile_avx2<5>,
                                                               &tile_avx2<6>};

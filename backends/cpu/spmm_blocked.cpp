@@ -13,11 +13,16 @@
 //   gathers, each weight read once per panel, and the packed panel
 //   (K x 64 floats = 200 KB for K = 784) stays in L2 while all rows stream
 //   past it. Outputs of 16 rows are collected in a small tile and written back
-//   transposed into y's row-major layout.
+//   transposed into y's row-major layout. Threads split the batch (see
+//   spmm_panels): a version that split the rows of W and shared one packed
+//   panel between threads ran 2-3x slower at 2 threads than at 1 on this
+//   shared machine (two barriers per call and the panel crossing cores).
 //
 // The instruction set is chosen at run time (backends/cpu/simd_clones.h: AVX-512, AVX2+FMA or a
 // scalar baseline), never at compile time.
 #include <immintrin.h>
+
+#include <omp.h>
 
 #include <algorithm>
 
@@ -31,8 +36,11 @@ namespace {
 
 // Below this batch the gather path wins: a panel would leave most SIMD lanes on padding.
 constexpr int64_t kPanelMinBatch = 4;
-// Below this many multiply-adds one thread is faster than waking the pool.
-constexpr int64_t kParallelMinWork = 24 * 1024;
+// Below this many multiply-adds one thread is faster than waking the pool
+// (measured on the MLP's layers at 2 threads: the gather path gains from 4k
+// on; the panel path, which also packs x, only from ~64k).
+constexpr int64_t kParallelMinWork = 4 * 1024;
+constexpr int64_t kPanelParallelMinWork = 64 * 1024;
 constexpr int64_t kTileRows = 16;
 
 template <class Index>
@@ -66,7 +74,7 @@ TINYOPT_TARGET_AVX512 inline float sum16(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
 }
 
-TINYOPT_TARGET_AVX512 float dot_gather_avx512(const int32_t* ci, const float* v, int64_t len, const float* x) {
+TINYOPT_TARGET_AVX512 inline float dot_gather_avx512(const int32_t* ci, const float* v, int64_t len, const float* x) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t j = 0;
   for (; j + 32 <= len; j += 32) {
@@ -86,7 +94,7 @@ TINYOPT_TARGET_AVX512 float dot_gather_avx512(const int32_t* ci, const float* v,
   return sum16(_mm512_add_ps(acc0, acc1));
 }
 
-TINYOPT_TARGET_AVX2 float dot_gather_avx2(const int32_t* ci, const float* v, int64_t len, const float* x) {
+TINYOPT_TARGET_AVX2 inline float dot_gather_avx2(const int32_t* ci, const float* v, int64_t len, const float* x) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t j = 0;
   for (; j + 16 <= len; j += 16) {
@@ -103,7 +111,7 @@ TINYOPT_TARGET_AVX2 float dot_gather_avx2(const int32_t* ci, const float* v, int
   return sum;
 }
 
-float dot_gather_base(const int32_t* ci, const float* v, int64_t len, const float* x) {
+inline float dot_gather_base(const int32_t* ci, const float* v, int64_t len, const float* x) {
   float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   int64_t j = 0;
   for (; j + 4 <= len; j += 4) {
@@ -116,21 +124,49 @@ float dot_gather_base(const int32_t* ci, const float* v, int64_t len, const floa
   return (a0 + a1) + (a2 + a3);
 }
 
-using DotFn = float (*)(const int32_t*, const float*, int64_t, const float*);
+// Rows [r0, r1) of W against batch rows 0..m of x, the dot product inlined
+// into one loop per ISA so consecutive rows overlap in the out-of-order core
+// (no call per row).
+template <class Index, float (*Dot)(const int32_t*, const float*, int64_t, const float*)>
+inline void gather_rows(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t begin = int64_t(w.row_ptr[r]), len = int64_t(w.row_ptr[r + 1]) - begin;
+    const float b = w.bias ? w.bias[r] : 0.0f;
+    for (int64_t i = 0; i < m; ++i) y[i * w.n + r] = b + Dot(w.col_idx + begin, w.values + begin, len, x + i * w.k);
+  }
+}
+
+template <class Index>
+TINYOPT_TARGET_AVX512 void gather_rows_avx512(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0,
+                                              int64_t r1) {
+  gather_rows<Index, dot_gather_avx512>(w, x, y, m, r0, r1);
+}
+template <class Index>
+TINYOPT_TARGET_AVX2 void gather_rows_avx2(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0,
+                                          int64_t r1) {
+  gather_rows<Index, dot_gather_avx2>(w, x, y, m, r0, r1);
+}
+template <class Index>
+void gather_rows_base(const Csr<Index>& w, const float* x, float* y, int64_t m, int64_t r0, int64_t r1) {
+  gather_rows<Index, dot_gather_base>(w, x, y, m, r0, r1);
+}
 
 template <class Index>
 void spmm_gather(const Csr<Index>& w, const float* x, float* y, int64_t m) {
-  static const DotFn dot = simd_pick<DotFn>(&dot_gather_avx512, &dot_gather_avx2, &dot_gather_base);
+  using RowsFn = void (*)(const Csr<Index>&, const float*, float*, int64_t, int64_t, int64_t);
+  static const RowsFn rows = simd_pick<RowsFn>(&gather_rows_avx512<Index>, &gather_rows_avx2<Index>,
+                                               &gather_rows_base<Index>);
   const int64_t nnz = int64_t(w.row_ptr[w.n]);
-  const bool parallel = nnz * m >= kParallelMinWork;
-  for (int64_t i = 0; i < m; ++i) {
-    const float* xi = x + i * w.k;
-    float* yi = y + i * w.n;
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t r = 0; r < w.n; ++r) {
-      const int64_t begin = int64_t(w.row_ptr[r]), len = int64_t(w.row_ptr[r + 1]) - begin;
-      yi[r] = (w.bias ? w.bias[r] : 0.0f) + dot(w.col_idx + begin, w.values + begin, len, xi);
-    }
+  const int threads = nnz * m >= kParallelMinWork ? omp_get_max_threads() : 1;
+  if (threads <= 1) {
+    rows(w, x, y, m, 0, w.n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t per = (w.n + nt - 1) / nt;
+    rows(w, x, y, m, std::min(w.n, t * per), std::min(w.n, (t + 1) * per));
   }
 }
 
@@ -214,44 +250,64 @@ PanelIsa panel_isa() {
 
 #pragma GCC diagnostic pop
 
+// Batch rows [begin, end) on the calling thread: its own packed panel, all rows of W.
 template <class Index>
-void spmm_panels(const Csr<Index>& w, const float* x, float* y, int64_t m) {
-  static const PanelIsa isa = panel_isa();
+void spmm_panel_range(const PanelIsa& isa, const Csr<Index>& w, const float* x, float* y, int64_t begin,
+                      int64_t end) {
   const int64_t max_panel = 4 * isa.lanes;
-  static thread_local ScratchFloats packed_buffer;
+  static thread_local ScratchFloats packed_buffer, tile_buffer;
   float* packed = packed_buffer.get(static_cast<size_t>(std::max<int64_t>(w.k, 1) * max_panel));
-  const int64_t nnz = int64_t(w.row_ptr[w.n]);
-  for (int64_t m0 = 0; m0 < m; m0 += max_panel) {
-    const int64_t width = std::min(max_panel, m - m0);
+  float* tile = tile_buffer.get(static_cast<size_t>(kTileRows * max_panel));
+  for (int64_t m0 = begin; m0 < end; m0 += max_panel) {
+    const int64_t width = std::min(max_panel, end - m0);
     const int64_t nv = (width + isa.lanes - 1) / isa.lanes;
     const int64_t p = nv * isa.lanes;  // packed row length (zero padding past width)
     const RowPanelFn row_fn = isa.rows[nv];
-    const bool parallel = (nnz + w.k) * p >= kParallelMinWork;
-#pragma omp parallel if (parallel)
-    {
-      // Pack the panel transposed: xp[k][i] = x[m0 + i][k].
-#pragma omp for schedule(static)
-      for (int64_t k = 0; k < w.k; ++k) {
-        float* dst = packed + k * p;
-        for (int64_t i = 0; i < width; ++i) dst[i] = x[(m0 + i) * w.k + k];
-        for (int64_t i = width; i < p; ++i) dst[i] = 0.0f;
+    // Pack transposed, xp[k][i] = x[m0 + i][k], 16 columns of x at a time so
+    // the 16 destination rows being filled stay in L1.
+    for (int64_t k0 = 0; k0 < w.k; k0 += 16) {
+      const int64_t k1 = std::min(w.k, k0 + 16);
+      for (int64_t i = 0; i < width; ++i) {
+        const float* src = x + (m0 + i) * w.k;
+        for (int64_t k = k0; k < k1; ++k) packed[k * p + i] = src[k];
       }
-      static thread_local ScratchFloats tile_buffer;
-      float* tile = tile_buffer.get(static_cast<size_t>(kTileRows * max_panel));
-#pragma omp for schedule(static)
-      for (int64_t r0 = 0; r0 < w.n; r0 += kTileRows) {
-        const int64_t rows = std::min(kTileRows, w.n - r0);
-        for (int64_t t = 0; t < rows; ++t) {
-          const int64_t r = r0 + t, begin = int64_t(w.row_ptr[r]);
-          row_fn(w.col_idx + begin, w.values + begin, int64_t(w.row_ptr[r + 1]) - begin, packed, p,
-                 w.bias ? w.bias[r] : 0.0f, tile + t * p);
-        }
-        for (int64_t i = 0; i < width; ++i) {
-          float* yi = y + (m0 + i) * w.n + r0;
-          for (int64_t t = 0; t < rows; ++t) yi[t] = tile[t * p + i];
-        }
+      for (int64_t k = k0; k < k1; ++k)
+        for (int64_t i = width; i < p; ++i) packed[k * p + i] = 0.0f;
+    }
+    for (int64_t r0 = 0; r0 < w.n; r0 += kTileRows) {
+      const int64_t rows = std::min(kTileRows, w.n - r0);
+      for (int64_t t = 0; t < rows; ++t) {
+        const int64_t r = r0 + t, first = int64_t(w.row_ptr[r]);
+        row_fn(w.col_idx + first, w.values + first, int64_t(w.row_ptr[r + 1]) - first, packed, p,
+               w.bias ? w.bias[r] : 0.0f, tile + t * p);
+      }
+      for (int64_t i = 0; i < width; ++i) {
+        float* yi = y + (m0 + i) * w.n + r0;
+        for (int64_t t = 0; t < rows; ++t) yi[t] = tile[t * p + i];
       }
     }
+  }
+}
+
+// Threads split the *batch*, in whole vectors: each packs only its own rows of
+// x and writes only its own rows of y, so there is one fork/join per call and
+// no barrier or shared scratch in between (W's CSR is only read).
+template <class Index>
+void spmm_panels(const Csr<Index>& w, const float* x, float* y, int64_t m) {
+  static const PanelIsa isa = panel_isa();
+  const int64_t nnz = int64_t(w.row_ptr[w.n]);
+  const int64_t chunks = (m + isa.lanes - 1) / isa.lanes;
+  const int threads =
+      (nnz + w.k) * m >= kPanelParallelMinWork ? int(std::min<int64_t>(omp_get_max_threads(), chunks)) : 1;
+  if (threads <= 1) {
+    spmm_panel_range(isa, w, x, y, 0, m);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t per = (chunks + nt - 1) / nt * isa.lanes;
+    spmm_panel_range(isa, w, x, y, std::min(m, t * per), std::min(m, (t + 1) * per));
   }
 }
 

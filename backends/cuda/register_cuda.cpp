@@ -9,6 +9,7 @@
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_kernels_nn.h"
 #include "backends/cuda/cuda_kernels_sparse.h"
+#include "backends/cuda/cuda_kernels_quant.h"
 
 namespace tinyopt::cuda {
 
@@ -35,6 +36,7 @@ void register_cuda_variants() {
   register_attention_decode_variants();  // attention_decode.cu
   ops::spmm.add({"cuda.naive", gpu, 10, spmm_naive_supports, spmm_naive_run});
   ops::spmm.add({"cuda.cusparse", gpu, 60, spmm_cusparse_supports, spmm_cusparse_run});
+  register_cuda_quant_variants();        // INT8 ops (register_cuda_quant.cpp)
 }
 
 }  // namespace tinyopt::cuda
