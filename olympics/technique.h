@@ -5,9 +5,10 @@
 // then INT8. Run-time techniques (backend choice, threads, the KV cache) are
 // settings the scenarios apply per query (olympics/execution.h).
 //
-// A technique this build does not have (its part of the project not merged
-// yet) is an error naming it, unless the recipe sets skip_unavailable, in
-// which case it is skipped and the skip is reported. A technique that does
+// A technique this build does not have (not_available() says why) is an
+// error naming it, unless the recipe sets skip_unavailable, in which case it
+// is skipped and the skip is reported. (Both pruning and INT8 are in this
+// build; the path stays for techniques to come and for builds without them.) A technique that does
 // not apply to an event (KV cache on an image model, calibration-image INT8
 // on the GPT) is skipped there with the reason. Only techniques really
 // applied are listed, and validate() checks them in the model.

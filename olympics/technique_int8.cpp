@@ -1,19 +1,12 @@
 // The INT8 technique: post-training quantization (quant::quantize_model),
 // calibrated on the first `calibration` images of the calibration split
 // (never the test split), so it stays in the closed division.
-//
-// HOOK (INT8, branch `quant`): compiled in when quant/quantizer.h is present
-// (the quant branch merged into this tree); until then the technique reports
-// itself unavailable, so a recipe asking for it fails with that message (or,
-// with skip_unavailable, is skipped and says so).
+// The composition with pruning (prune first, quantize the masked dense
+// model) is decided in technique_prune.cpp.
 #include "olympics/technique.h"
 
 #include "core/error.h"
-
-#if __has_include("quant/quantizer.h")
 #include "quant/quantizer.h"
-#define TINYOPT_OLYMPICS_HAVE_INT8 1
-#endif
 
 namespace tinyopt::olympics {
 
@@ -22,8 +15,6 @@ std::string int8_not_applicable(const Event& event) {
   if (!event.is_classifier()) return "not applicable (post-training INT8 here is calibrated on images; the GPT is not)";
   return "";
 }
-
-#if defined(TINYOPT_OLYMPICS_HAVE_INT8)
 
 std::string int8_not_available() { return ""; }
 
@@ -53,23 +44,5 @@ std::string verify_int8(nn::Model& model, const RecipeSettings& settings) {
   return "";
 }
 
-#else
-
-std::string int8_not_available() {
-  return "INT8 quantization (quant/, branch quant) is not merged into this build yet";
-}
-
-void apply_int8(TechniqueContext& context) {
-  (void)context;
-  fail("int8: {}", int8_not_available());
-}
-
-std::string verify_int8(nn::Model& model, const RecipeSettings& settings) {
-  (void)model;
-  (void)settings;
-  return "INT8 is not in this build, so it cannot be present";
-}
-
-#endif
 
 }  // namespace tinyopt::olympics
