@@ -15,7 +15,12 @@ void add_run(const BinaryArgs& args) {
   const float* b = args.b.data<float>();
   float* out = args.out.data<float>();
   const int64_t n = args.a.numel();
-#pragma omp parallel for simd schedule(static) if (n >= 65536)
+  if (n < 65536) {  // no OpenMP region at all for small arrays (see relu.cpp)
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+    return;
+  }
+#pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }
 

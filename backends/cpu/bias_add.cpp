@@ -22,8 +22,17 @@ void bias_add_run(const BiasAddArgs& args) {
   const float* bias = args.bias.data<float>();
   float* out = args.out.data<float>();
   const bool threaded = n >= 65536;
-  if (rows >= 2 * omp_get_max_threads() || !threaded) {
-#pragma omp parallel for schedule(static) if (threaded)
+  if (!threaded) {  // no OpenMP region at all for small tensors (see relu.cpp)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      float* outr = out + r * cols;
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) outr[c] = xr[c] + bias[c];
+    }
+    return;
+  }
+  if (rows >= 2 * omp_get_max_threads()) {
+#pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * cols;
       float* outr = out + r * cols;
