@@ -8,9 +8,11 @@
 // of overflowing the integer conversion. NaN has no code and maps to the zero
 // point (real 0): the comparison v == v is false only for NaN.
 
+#pragma GCC optimize("no-trapping-math")  // lets AVX2/SSE vectorise the selects (simd_clones.h)
 #include <algorithm>
 
 #include "backends/cpu/cpu_kernels_quant.h"
+#include "backends/cpu/simd_clones.h"
 
 namespace tinyopt::cpu {
 
@@ -25,7 +27,7 @@ bool quantize_supports(const QuantizeArgs& args) {
 
 // Quantizes x[begin, end) into y; vectorised, called serially for small
 // tensors (an OpenMP region costs more than a batch-1 input) or per thread.
-static void quantize_range(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp) {
+TINYOPT_SIMD_BODY void quantize_range_body(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp) {
 #pragma omp simd
   for (int64_t i = begin; i < end; ++i) {
     float v = x[i] / scale;
@@ -35,9 +37,12 @@ static void quantize_range(const float* x, uint8_t* y, int64_t begin, int64_t en
     // (nearbyint is a libm call per element: ~5 ns, most of an INT8 MLP's time).
     float q = (v + kRoundHalfEven) - kRoundHalfEven + zp;
     q = q < 0.0f ? 0.0f : q > 255.0f ? 255.0f : q;
-    y[i] = static_cast<uint8_t>(x[i] == x[i] ? q : zp);
+    y[i] = static_cast<uint8_t>(static_cast<int32_t>(x[i] == x[i] ? q : zp));
   }
 }
+TINYOPT_SIMD_CLONES(quantize_range, quantize_range_body,
+                    (const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp),
+                    (x, y, begin, end, scale, zp))
 
 void quantize_run(const QuantizeArgs& args) {
   const float* x = args.x.data<float>();
