@@ -89,8 +89,11 @@ class CompetitionSubmission {
   Contender& contender_;
   BenchmarkResult result_;
   Speedup speedup_;
+  // inputs_ and cache_ belong to the event's run and are used by validate()
+  // only; the reference is copied because to_entry() runs after the event's
+  // locals are gone (the JSON summary at the end of the Olympics).
   const EventInputs& inputs_;
-  const ReferenceQuality& reference_;
+  ReferenceQuality reference_;
   QualityCache& cache_;
   ValidationResult validation_;
   bool validated_ = false;
