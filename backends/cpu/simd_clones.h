@@ -21,7 +21,13 @@
 
 #include "backends/cpu/cpu_info.h"
 
+#if defined(__clang__)
+// clang (the fuzz build) has no prefer-vector-width in target attributes and
+// drops the whole attribute when it sees one, which breaks AVX-512 intrinsics.
+#define TINYOPT_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx2,fma")))
+#else
 #define TINYOPT_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx2,fma,prefer-vector-width=512")))
+#endif
 #define TINYOPT_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define TINYOPT_SIMD_BODY inline __attribute__((always_inline))
 
