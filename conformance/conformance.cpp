@@ -9,12 +9,6 @@
 
 namespace tinyopt::conformance {
 
-namespace {
-
-constexpr size_t kGuardBytes = 64;
-constexpr unsigned char kGuardByte = 0xA5;
-constexpr unsigned char kPoisonByte = 0x5A;  // integer outputs; floats get NaN
-
 double read_element(const void* data, DType dtype, int64_t i) {
   switch (dtype) {
     case DType::f32: return static_cast<const float*>(data)[i];
@@ -37,6 +31,12 @@ void write_element(void* data, DType dtype, int64_t i, double v) {
     case DType::i64: static_cast<int64_t*>(data)[i] = static_cast<int64_t>(v); break;
   }
 }
+
+namespace {
+
+constexpr size_t kGuardBytes = 64;
+constexpr unsigned char kGuardByte = 0xA5;
+constexpr unsigned char kPoisonByte = 0x5A;  // integer outputs; floats get NaN
 
 bool is_float(DType t) { return t == DType::f32 || t == DType::f64; }
 

@@ -71,6 +71,10 @@ struct CaseResult {
   std::string message;  // why it failed, was unsupported or skipped
 };
 
+// Element i of a raw buffer of `dtype`, as float64 (read) or converted from it (write).
+double read_element(const void* data, DType dtype, int64_t i);
+void write_element(void* data, DType dtype, int64_t i, double v);
+
 // Builds an Invoke for an op from a function that assembles its Args from tensors.
 template <class Args, class Build>
 Invoke make_invoke(const Op<Args>& op, Build build) {

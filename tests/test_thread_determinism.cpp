@@ -48,29 +48,6 @@ std::vector<Pair> cpu_pairs() {
   return out;
 }
 
-void store(void* data, DType dtype, int64_t i, double v) {
-  switch (dtype) {
-    case DType::f32: static_cast<float*>(data)[i] = static_cast<float>(v); break;
-    case DType::f64: static_cast<double*>(data)[i] = v; break;
-    case DType::i8: static_cast<int8_t*>(data)[i] = static_cast<int8_t>(v); break;
-    case DType::u8: static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(v); break;
-    case DType::i32: static_cast<int32_t*>(data)[i] = static_cast<int32_t>(v); break;
-    case DType::i64: static_cast<int64_t*>(data)[i] = static_cast<int64_t>(v); break;
-  }
-}
-
-double load(const void* data, DType dtype, int64_t i) {
-  switch (dtype) {
-    case DType::f32: return static_cast<const float*>(data)[i];
-    case DType::f64: return static_cast<const double*>(data)[i];
-    case DType::i8: return static_cast<const int8_t*>(data)[i];
-    case DType::u8: return static_cast<const uint8_t*>(data)[i];
-    case DType::i32: return static_cast<const int32_t*>(data)[i];
-    case DType::i64: return static_cast<double>(static_cast<const int64_t*>(data)[i]);
-  }
-  return 0;
-}
-
 // Runs the case's variant with `threads` threads on inputs drawn from `seed`;
 // returns the outputs' bytes, or nothing when the variant declines the call.
 std::optional<std::vector<Tensor>> run_with(const OpCase& c, const std::string& variant, int threads, uint64_t seed) {
@@ -81,7 +58,7 @@ std::optional<std::vector<Tensor>> run_with(const OpCase& c, const std::string& 
     const Generator gen = i < c.generators.size() && c.generators[i] ? c.generators[i] : uniform(-1, 1);
     gen(values, rng);
     Tensor t = Tensor::empty(c.inputs[i].shape, c.inputs[i].dtype);
-    for (int64_t j = 0; j < t.numel(); ++j) store(t.raw_data(), t.dtype(), j, values[static_cast<size_t>(j)]);
+    for (int64_t j = 0; j < t.numel(); ++j) write_element(t.raw_data(), t.dtype(), j, values[static_cast<size_t>(j)]);
     tensors.push_back(t);
   }
   for (const TensorSpec& spec : c.outputs) tensors.push_back(Tensor::zeros(spec.shape, spec.dtype));
@@ -116,7 +93,7 @@ TEST_P(ThreadDeterminism, OneAndTwoThreadsAgree) {
     }
     double max_diff = 0, max_abs = 1;
     for (int64_t i = 0; i < a.numel(); ++i) {
-      const double x = load(a.raw_data(), a.dtype(), i), y = load(b.raw_data(), b.dtype(), i);
+      const double x = read_element(a.raw_data(), a.dtype(), i), y = read_element(b.raw_data(), b.dtype(), i);
       ASSERT_EQ(std::isnan(x), std::isnan(y)) << "element " << i;
       if (!std::isnan(x)) max_diff = std::max(max_diff, std::abs(x - y));
       max_abs = std::max(max_abs, std::abs(x));
