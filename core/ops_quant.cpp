@@ -96,6 +96,19 @@ std::string QuantOutput::describe(const Tensor& y) const {
   return s;
 }
 
+// What qgemm and qconv2d check alike once their shapes are known: the i32
+// bias per output channel, the input zero point, the output mode, devices.
+static void validate_layer_tail(const Tensor& in, const Tensor& w, const Tensor& bias, const Tensor& y, int32_t in_zero,
+                                const QuantOutput& out, const char* op, const char* zero_name) {
+  if (bias.defined()) {
+    need(bias, DType::i32, op, "bias");
+    need_shape(bias, {w.size(0)}, op, "bias");
+  }
+  need_zero_point(in_zero, op, zero_name);
+  out.validate(y, w.size(0), op);
+  same_device(in, w, op, "w"); same_device(in, bias, op, "bias"); same_device(in, y, op, "y");
+}
+
 void QGemmArgs::validate() const {
   const char* op = "qgemm";
   need(a, DType::u8, op, "a");
@@ -106,13 +119,7 @@ void QGemmArgs::validate() const {
                 a.describe(), a.size(1));
   need_shape(y, {a.size(0), w.size(0)}, op, "y");
   need_depth(a.size(1), op, "K");
-  if (bias.defined()) {
-    need(bias, DType::i32, op, "bias");
-    need_shape(bias, {w.size(0)}, op, "bias");
-  }
-  need_zero_point(a_zero, op, "a_zero");
-  out.validate(y, w.size(0), op);
-  same_device(a, w, op, "w"); same_device(a, bias, op, "bias"); same_device(a, y, op, "y");
+  validate_layer_tail(a, w, bias, y, a_zero, out, op, "a_zero");
 }
 
 std::string QGemmArgs::describe() const {
@@ -132,13 +139,7 @@ void QConv2dArgs::validate() const {
   const int64_t ow = Conv2dGeometry::out_size(x.size(3), w.size(3), g.stride_w, g.pad_w);
   need_shape(y, {x.size(0), w.size(0), oh, ow}, op, "y");
   need_depth(w.size(1) * w.size(2) * w.size(3), op, "C*KH*KW");
-  if (bias.defined()) {
-    need(bias, DType::i32, op, "bias");
-    need_shape(bias, {w.size(0)}, op, "bias");
-  }
-  need_zero_point(x_zero, op, "x_zero");
-  out.validate(y, w.size(0), op);
-  same_device(x, w, op, "w"); same_device(x, bias, op, "bias"); same_device(x, y, op, "y");
+  validate_layer_tail(x, w, bias, y, x_zero, out, op, "x_zero");
 }
 
 std::string QConv2dArgs::describe() const {
