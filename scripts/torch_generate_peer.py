@@ -15,7 +15,6 @@ tokens equal tinyopt's.
 import argparse
 import json
 import math
-import struct
 import sys
 import time
 
@@ -23,96 +22,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8, "I8": np.int8}
+from peer_common import load_safetensors
 
 
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    tensors = {}
-    for name, info in header.items():
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(data[a:b], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-        tensors[name] = torch.from_numpy(arr.copy())
-    return tensors, meta
-
-
-class Block(torch.nn.Module):
-    def __init__(self, c, h, bias):
-        super().__init__()
-        self.h = h
-        self.ln_1 = torch.nn.LayerNorm(c, elementwise_affine=True)
-        self.c_attn = torch.nn.Linear(c, 3 * c, bias=bias)
-        self.attn_c_proj = torch.nn.Linear(c, c, bias=bias)
-        self.ln_2 = torch.nn.LayerNorm(c)
-        self.c_fc = torch.nn.Linear(c, 4 * c, bias=bias)
-        self.mlp_c_proj = torch.nn.Linear(4 * c, c, bias=bias)
-
-    def attn(self, x, past):
-        b, t, c = x.shape
-        q, k, v = self.c_attn(x).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.h, c // self.h).transpose(1, 2) for z in (q, k, v))
-        if past is not None:
-            k = torch.cat([past[0], k], dim=2)
-            v = torch.cat([past[1], v], dim=2)
-        s = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        if t > 1:  # causal mask over the new rows (past keys are always visible)
-            total = k.size(2)
-            mask = torch.ones(t, total, dtype=torch.bool).tril(diagonal=total - t)
-            s = s.masked_fill(~mask, float("-inf"))
-        y = (F.softmax(s, dim=-1) @ v).transpose(1, 2).contiguous().view(b, t, c)
-        return self.attn_c_proj(y), (k, v)
-
-    def forward(self, x, past):
-        a, present = self.attn(self.ln_1(x), past)
-        x = x + a
-        x = x + self.mlp_c_proj(F.gelu(self.c_fc(self.ln_2(x))))
-        return x, present
-
-
-class GPT(torch.nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        c = cfg["n_embd"]
-        self.cfg = cfg
-        self.wte = torch.nn.Embedding(cfg["vocab_size"], c)
-        self.wpe = torch.nn.Embedding(cfg["block_size"], c)
-        self.blocks = torch.nn.ModuleList(Block(c, cfg["n_head"], cfg.get("bias", True)) for _ in range(cfg["n_layer"]))
-        self.ln_f = torch.nn.LayerNorm(c)
-        self.lm_head = torch.nn.Linear(c, cfg["vocab_size"], bias=False)
-        self.lm_head.weight = self.wte.weight
-
-    def load_nanogpt(self, sd):
-        m = {"transformer.wte.weight": self.wte.weight, "transformer.wpe.weight": self.wpe.weight,
-             "transformer.ln_f.weight": self.ln_f.weight, "transformer.ln_f.bias": self.ln_f.bias}
-        for i, blk in enumerate(self.blocks):
-            p = f"transformer.h.{i}."
-            for name, mod in (("ln_1", blk.ln_1), ("attn.c_attn", blk.c_attn), ("attn.c_proj", blk.attn_c_proj),
-                              ("ln_2", blk.ln_2), ("mlp.c_fc", blk.c_fc), ("mlp.c_proj", blk.mlp_c_proj)):
-                m[p + name + ".weight"] = mod.weight
-                if mod.bias is not None:
-                    m[p + name + ".bias"] = mod.bias
-        with torch.no_grad():
-            for k, param in m.items():
-                param.copy_(sd[k])
-            if "lm_head.weight" in sd:
-                self.lm_head.weight = torch.nn.Parameter(sd["lm_head.weight"].clone())
-
-    def forward(self, ids, past=None):
-        t0 = 0 if past is None else past[0][0].size(2)
-        pos = torch.arange(t0, t0 + ids.size(1))
-        x = self.wte(ids) + self.wpe(pos)
-        presents = []
-        for i, blk in enumerate(self.blocks):
-            x, pr = blk(x, None if past is None else past[i])
-            presents.append(pr)
-        return self.lm_head(self.ln_f(x)[:, -1, :]), presents
-
-
-@torch.no_grad()
 def generate(model, prompt, n, use_cache):
     ids = torch.tensor([prompt], dtype=torch.long)
     out = []

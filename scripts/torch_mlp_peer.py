@@ -12,10 +12,8 @@ all 10,000 Fashion-MNIST test images must equal tinyopt's (`tinyopt eval`).
 Prints one table and, with --json, the numbers as JSON.
 """
 import argparse
-import gzip
 import json
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -23,22 +21,7 @@ import time
 import numpy as np
 import torch
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8, "I8": np.int8}
-FASHION = "/usr/share/datasets/fashion-mnist"
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    tensors = {}
-    for name, info in header.items():
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(data[a:b], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-        tensors[name] = torch.from_numpy(arr.copy())
-    return tensors, meta
+from peer_common import FASHION, load_safetensors, read_idx
 
 
 def build_mlp(path):
@@ -61,13 +44,9 @@ def build_mlp(path):
 
 
 def load_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data[16:], dtype=np.uint8).reshape(n, 1, rows, cols)
-    return np.frombuffer(data[8:], dtype=np.uint8)
+    """Images as [N, 1, H, W] (as tinyopt's CLI takes them), labels as [N]."""
+    a = read_idx(path)
+    return a.reshape(a.shape[0], 1, a.shape[1], a.shape[2]) if a.ndim == 3 else a
 
 
 def torch_median_seconds(model, x, seconds):

@@ -11,9 +11,7 @@ INT8 measured interleaved, medians).
     /usr/bin/python3 scripts/torch_quantized_peer.py --model benchmarks/cnn.safetensors --threads 2 [--engine onednn]
 """
 import argparse
-import gzip
 import json
-import struct
 import time
 
 import numpy as np
@@ -22,22 +20,7 @@ import torch.nn as nn
 from torch.ao.quantization import get_default_qconfig_mapping
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
-NP_DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8, "I8": np.int8}
-FASHION = "/usr/share/datasets/fashion-mnist"
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    tensors = {}
-    for name, info in header.items():
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(data[a:b], dtype=NP_DTYPES[info["dtype"]]).reshape(info["shape"])
-        tensors[name] = torch.from_numpy(arr.copy())
-    return tensors, meta
+from peer_common import FASHION, load_safetensors, read_idx
 
 
 def build_sequential(config):
@@ -48,14 +31,6 @@ def build_sequential(config):
                "maxpool2d": nn.MaxPool2d, "flatten": nn.Flatten, "dropout": nn.Dropout}[spec["type"]]
         layers.append(cls(**args))
     return nn.Sequential(*layers)
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw[4 + 4 * ndim:], dtype=np.uint8).reshape(dims)
 
 
 def median_ms(samples):
