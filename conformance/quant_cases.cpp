@@ -287,6 +287,9 @@ void add_quant_cases(std::vector<OpCase>& cases) {
       {1, 1, 28, 28, 32, 3, 1, 0, 0, true, u8_relu},   {64, 1, 28, 28, 32, 3, 1, 0, 0, true, u8_relu},
       {1, 32, 13, 13, 64, 3, 1, 0, 0, true, u8_relu},  {64, 32, 13, 13, 64, 3, 1, 0, 0, true, u8_relu},
       {1, 32, 13, 13, 64, 3, 1, 0, 90, true, i32},
+      // More than one 64-channel panel, channel counts that are not multiples
+      // of 4 or 16, wide rows with stride 2 (the direct VNNI path's edges).
+      {1, 3, 20, 37, 70, 5, 2, 2, 7, true, u8_relu},  {2, 6, 9, 31, 129, 3, 1, 1, 200, true, u8},
   };
   for (const C& v : convs)
     cases.push_back(qconv2d_case(v.n, v.c, v.h, v.w, v.o, v.k, v.stride, v.pad, v.x_zero, v.bias, v.out));
@@ -303,6 +306,11 @@ void add_quant_cases(std::vector<OpCase>& cases) {
   cases.push_back(maxpool2d_u8_case(1, 32, 26, 26, 2, 2, 0, false));   // the CNN's first pool
   cases.push_back(maxpool2d_u8_case(64, 64, 11, 11, 2, 2, 0, false));  // its second, batch 64
   cases.push_back(maxpool2d_u8_case(2, 3, 13, 7, 3, 2, 1, true));
+  // The u8 2x2 row loop's edges: rows past one 64-byte chunk, odd widths and
+  // heights (the last column/row is dropped), and 2x2 with argmax (scalar path).
+  cases.push_back(maxpool2d_u8_case(1, 3, 9, 131, 2, 2, 0, false));
+  cases.push_back(maxpool2d_u8_case(2, 5, 7, 65, 2, 2, 0, false));
+  cases.push_back(maxpool2d_u8_case(1, 2, 4, 5, 2, 2, 0, true));
   cases.push_back(maxpool2d_u8_case(1, 3, 9, 8, 3, 3, 0, true));
 }
 

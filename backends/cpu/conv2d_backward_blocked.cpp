@@ -100,8 +100,10 @@ void conv2d_backward_blocked_run(const Conv2dBackwardArgs& args) {
   float* partials = partial_scratch.get(static_cast<size_t>((by_image ? threads : 1) * partial_size));
   int team = 1;
 
-#pragma omp parallel if (by_image)
-  {
+  // The body runs in a team when by_image, else on this thread alone, outside
+  // any OpenMP region, so that its GEMMs can thread themselves without being
+  // nested (see parallel_for.h); `single` and `for` bind to whichever applies.
+  const auto images = [&] {
 #pragma omp single
     team = omp_get_num_threads();  // the single's barrier publishes it
     float* my_partial = partials + omp_get_thread_num() * partial_size;
@@ -146,6 +148,12 @@ void conv2d_backward_blocked_run(const Conv2dBackwardArgs& args) {
       }
     }
     if (first) std::fill(my_partial, my_partial + partial_size, 0.0f);  // this thread got no image
+  };
+  if (by_image) {
+#pragma omp parallel
+    images();
+  } else {
+    images();
   }
 
   // dw[o, q] = sum over threads of dW^T[q, o], db[o] of row `patch`, in thread order.

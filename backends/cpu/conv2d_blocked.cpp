@@ -22,6 +22,7 @@
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/cpu_kernels_cnn.h"
 #include "backends/cpu/im2col.h"
+#include "backends/cpu/parallel_for.h"
 #include "backends/cpu/scratch_buffer.h"
 
 namespace tinyopt::cpu {
@@ -42,27 +43,23 @@ void conv2d_blocked_run(const Conv2dArgs& args) {
   const double flops = 2.0 * double(d.n) * d.o * pixels * double(patch);
   const bool by_image = threads > 1 && d.n >= threads && flops >= 2.0e6;
 
-#pragma omp parallel if (by_image)
-  {
+  parallel_for_if(by_image, d.n, [&](int64_t n) {
     static thread_local ScratchFloats col_scratch;
     float* col = pointwise ? nullptr : col_scratch.get(static_cast<size_t>(patch * pixels));
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < d.n; ++n) {
-      const float* xn = x + n * image;
-      if (!pointwise) im2col_f32(xn, d, col);
-      float* yn = y + n * d.o * pixels;
-      matmul_blocked_f32(w, pointwise ? xn : col, yn, d.o, pixels, patch, false, false);
-      if (bias) {
-        // Added while y[n] is still in cache from the GEMM's stores.
-        for (int64_t o = 0; o < d.o; ++o) {
-          float* row = yn + o * pixels;
-          const float b = bias[o];
+    const float* xn = x + n * image;
+    if (!pointwise) im2col_f32(xn, d, col);
+    float* yn = y + n * d.o * pixels;
+    matmul_blocked_f32(w, pointwise ? xn : col, yn, d.o, pixels, patch, false, false);
+    if (bias) {
+      // Added while y[n] is still in cache from the GEMM's stores.
+      for (int64_t o = 0; o < d.o; ++o) {
+        float* row = yn + o * pixels;
+        const float b = bias[o];
 #pragma omp simd
-          for (int64_t p = 0; p < pixels; ++p) row[p] += b;
-        }
+        for (int64_t p = 0; p < pixels; ++p) row[p] += b;
       }
     }
-  }
+  });
 }
 
 }  // namespace tinyopt::cpu

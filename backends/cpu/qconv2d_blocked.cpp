@@ -11,14 +11,17 @@
 // sum of all weights) is exact for them. The GEMM sees y as [P, O] and stores
 // element (p, o) at o * P + p, i.e. straight into NCHW.
 //
-// With AVX-512 VNNI the GEMM runs the other way round (tile_vnni_pixels): the
-// patch rows are repacked into 64-pixel panels (4-byte K groups, the u8
-// operand) and 6 output channels' weight rows are broadcast (the s8 operand),
-// so each tile is 6 channels x 64 pixels, i.e. six contiguous runs of the
-// NCHW output that the fused epilogue stores with vector stores and
-// per-channel constants. (The [P, O] GEMM form would store every output
-// byte separately, O * P scattered stores per image, which cost more than
-// the multiply on the CNN's layers.) The AVX2 path keeps the [P, O] GEMM.
+// With AVX-512 VNNI there is no im2col at all (qconv2d_vnni_direct): the
+// image is transposed once to channels-last with its padding filled in, and
+// then kernel row i of an output pixel's patch is kw * C contiguous bytes of
+// that image, so the tile kernel (tile_vnni_conv) broadcasts its 4-byte
+// groups straight from the image for 6 pixels of one output row against a
+// 64-channel weight panel packed kernel row by kernel row. The tile comes out
+// as [pixels][channels]; the fused epilogue requantizes 16 channels per
+// vector into a channels-last staging buffer, which one SIMD byte transpose
+// (transpose_bytes.h) turns into the NCHW output. Both transposes cost a few
+// percent of the multiply; the im2col copy and the 64-pixel repack they
+// replace cost more than the multiply on the CNN's layers.
 //
 // Threads: with at least one image per thread each thread takes whole images
 // (own buffers, single-threaded GEMM), as conv2d_blocked does; batch-1
@@ -35,18 +38,14 @@
 #include "backends/cpu/cpu_kernels_cnn.h"
 #include "backends/cpu/cpu_kernels_quant.h"
 #include "backends/cpu/qgemm_blocked.h"
+#include "backends/cpu/parallel_for.h"
 #include "backends/cpu/qgemm_blocked_microkernel.h"
 #include "backends/cpu/scratch_buffer.h"
+#include "backends/cpu/transpose_bytes.h"
 
 namespace tinyopt::cpu {
 
 namespace {
-
-// hwc[(h * W + w) * C + c] = x[c][h][w] for one image.
-void to_channels_last(const uint8_t* x, const kernels::Conv2dDims& d, uint8_t* hwc) {
-  for (int64_t c = 0; c < d.c; ++c)
-    for (int64_t p = 0; p < d.h * d.w; ++p) hwc[p * d.c + c] = x[c * d.h * d.w + p];
-}
 
 // rows[p * ld + (i * kw + j) * C + c] for one image (channels-last patches); columns past the patch are 0.
 void im2col_rows_hwc(const uint8_t* hwc, const kernels::Conv2dDims& d, uint8_t x_zero, uint8_t* rows, int64_t ld) {
@@ -78,125 +77,168 @@ void im2col_rows_hwc(const uint8_t* hwc, const kernels::Conv2dDims& d, uint8_t x
     }
 }
 
-// Repacks one image's patch rows [P][ld] into 64-pixel panels: panel t, K group g,
-// pixel j holds rows[(64 t + j) * ld + 4 g .. + 3]; pixels past P are zero.
-void rows_to_pixel_panels(const uint8_t* rows, int64_t pixels, int64_t ld, int64_t groups, uint8_t* panels) {
-  using namespace qblocked;
-  const int64_t panel_bytes = groups * kNrVnni * kGroupVnni;
-  for (int64_t t = 0; t * kNrVnni < pixels; ++t) {
-    uint8_t* panel = panels + t * panel_bytes;
-    for (int64_t j = 0; j < kNrVnni; ++j) {
-      const int64_t p = t * kNrVnni + j;
-      for (int64_t g = 0; g < groups; ++g) {
-        uint8_t* dst = panel + g * kNrVnni * kGroupVnni + j * kGroupVnni;
-        if (p < pixels)
-          std::memcpy(dst, rows + p * ld + g * kGroupVnni, kGroupVnni);
-        else
-          std::memset(dst, 0, kGroupVnni);
-      }
-    }
-  }
-}
-
 inline int32_t wrap_add(int32_t a, int32_t b) {
   return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
 }
 
-// One image's state for the pixel-tile path.
-struct PixelConv {
-  const PackedQWeights* w;   // weight rows (conv_weight_rows)
-  const int32_t* corr;       // [O]: bias - x_zero * row sum
-  const QuantOutputStage* out;  // y at this image
-  const uint8_t* panels;     // this image's pixel panels
-  int64_t pixels;
+// One image's padded channels-last copy: hwc[((h + pad_h) * wp + w + pad_w) * C + c]
+// = x[c][h][w], x_zero (the code of real 0) in the padding.
+void padded_channels_last(const uint8_t* x, const kernels::Conv2dDims& d, uint8_t x_zero, uint8_t* hwc,
+                          uint8_t* unpadded) {
+  const int64_t wp = d.w + 2 * d.pad_w, hp = d.h + 2 * d.pad_h;
+  if (d.pad_h == 0 && d.pad_w == 0) {
+    transpose_u8(x, d.c, d.h * d.w, d.h * d.w, hwc, d.c);
+    return;
+  }
+  std::memset(hwc, x_zero, static_cast<size_t>(hp * wp * d.c));
+  transpose_u8(x, d.c, d.h * d.w, d.h * d.w, unpadded, d.c);
+  for (int64_t h = 0; h < d.h; ++h)
+    std::memcpy(hwc + ((h + d.pad_h) * wp + d.pad_w) * d.c, unpadded + h * d.w * d.c, static_cast<size_t>(d.w * d.c));
+}
+
+// One image's state for the direct path.
+struct DirectConv {
+  const PackedQWeights* w;      // conv_weight_taps
+  const int32_t* corr;          // [O]: bias - x_zero * weight sum
+  const QuantOutputStage* out;  // writes into the channels-last staging buffer [pixels][O]
+  bool vector_u8;               // u8 output and every shift in [0, 31]
+  int64_t channels;             // O
 };
 
-// Stores a rows x cols tile (channel o0 + r, pixel p0 + j) through the output
-// stage, 16 pixels at a time; a channel with a left shift takes the scalar stage.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void store_pixel_tile(const PixelConv& pc, const int32_t* tile,
-                                                                           int rows, int cols, int64_t o0,
-                                                                           int64_t p0) {
-  const QuantOutputStage& out = *pc.out;
+// Four vectors of 16 u8 values held in i32 lanes (already in [0, 255]) -> one
+// vector of their 64 bytes in order. The packs interleave per 128-bit lane, so
+// dword 4l + k of the packed vector holds bytes 4l..4l+3 of input k; the
+// permute puts them back. (One full-width masked store of the result is much
+// cheaper than four vpmovdb stores to memory, which Zen 4 runs slowly.)
+__attribute__((target("avx512f,avx512bw"))) inline __m512i pack_u8x64(const __m512i q[4]) {
+  const __m512i bytes = _mm512_packus_epi16(_mm512_packus_epi32(q[0], q[1]), _mm512_packus_epi32(q[2], q[3]));
+  return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), bytes);
+}
+
+// The u8 rows of a tile whose channel run needs NV vectors (lanes <= 16 * NV):
+// NV is a template parameter so that every array stays in registers.
+template <int NV>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void store_u8_rows(const DirectConv& dc, const int32_t* tile,
+                                                                        int rows, int64_t o0, int64_t p0,
+                                                                        int64_t lanes) {
+  using qblocked::kNrVnni;
+  const QuantOutputStage& out = *dc.out;
   const __m512i zp = _mm512_set1_epi32(out.zero_point), lo = _mm512_set1_epi32(out.lo);
+  __m512i corr[NV], mult[NV], shift[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    const int64_t left = std::clamp<int64_t>(lanes - 16 * v, 0, 16);
+    const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1);
+    corr[v] = _mm512_maskz_loadu_epi32(mask, dc.corr + o0 + 16 * v);
+    mult[v] = _mm512_maskz_loadu_epi32(mask, out.multiplier + o0 + 16 * v);
+    shift[v] = _mm512_maskz_loadu_epi32(mask, out.shift + o0 + 16 * v);
+  }
+  // Stores no wider than the channels left: a masked store whose masked-off
+  // part overlaps the next pixel's bytes costs several times a plain one.
+  const __mmask64 store_mask = lanes == 64 ? ~__mmask64{0} : (__mmask64{1} << lanes) - 1;
+  uint8_t* y = static_cast<uint8_t*>(out.y);
   for (int r = 0; r < rows; ++r) {
-    const int64_t o = o0 + r, base = o * pc.pixels + p0;
-    const int32_t* acc_row = tile + r * qblocked::kNrVnni;
-    if (out.dtype == DType::u8 && out.shift[o] < 0) {
-      for (int j = 0; j < cols; ++j) out.store(wrap_add(acc_row[j], pc.corr[o]), o, base + j);
-      continue;
+    __m512i q[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const __m512i acc = _mm512_add_epi32(_mm512_load_si512(tile + r * kNrVnni + v * 16), corr[v]);
+      q[v] = qblocked::requantize16(acc, mult[v], shift[v], zp, lo);
     }
-    const __m512i corr = _mm512_set1_epi32(pc.corr[o]);
-    for (int v = 0; v * 16 < cols; ++v) {
-      const int lanes = std::min(16, cols - v * 16);
-      const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1);
-      const __m512i acc = _mm512_add_epi32(_mm512_load_si512(acc_row + v * 16), corr);
-      const int64_t at = base + v * 16;
-      if (out.dtype == DType::u8) {
-        const __m512i q = qblocked::requantize16(acc, _mm512_set1_epi32(out.multiplier[o]),
-                                                 _mm512_set1_epi32(out.shift[o]), zp, lo);
-        _mm_mask_storeu_epi8(static_cast<uint8_t*>(out.y) + at, mask, _mm512_cvtepi32_epi8(q));
-      } else if (out.dtype == DType::f32) {
-        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(out.scale[o]));
-        if (out.relu) f = _mm512_max_ps(f, _mm512_setzero_ps());
-        _mm512_mask_storeu_ps(static_cast<float*>(out.y) + at, mask, f);
-      } else {
-        _mm512_mask_storeu_epi32(static_cast<int32_t*>(out.y) + at, mask, acc);
-      }
+    uint8_t* dst = y + (p0 + r) * dc.channels + o0;
+    if constexpr (NV == 1) {
+      _mm_mask_storeu_epi8(dst, static_cast<__mmask16>(store_mask), _mm512_cvtepi32_epi8(q[0]));
+    } else {
+      const __m512i bytes = pack_u8x64(q);
+      if constexpr (NV == 2)
+        _mm256_mask_storeu_epi8(dst, static_cast<__mmask32>(store_mask), _mm512_castsi512_si256(bytes));
+      else
+        _mm512_mask_storeu_epi8(dst, store_mask, bytes);
     }
   }
 }
 
-void pixel_tile(const PixelConv& pc, int64_t channel_tile, int64_t panel) {
-  using namespace qblocked;
-  const int64_t o0 = channel_tile * kMr, p0 = panel * kNrVnni;
-  const int rows = static_cast<int>(std::min<int64_t>(kMr, pc.w->n - o0));
-  const int cols = static_cast<int>(std::min<int64_t>(kNrVnni, pc.pixels - p0));
-  alignas(64) int32_t tile[kMr * kNrVnni];
-  kTilePixels[rows](pc.w->groups, pc.panels + panel * pc.w->groups * kNrVnni * kGroupVnni,
-                    static_cast<const int8_t*>(pc.w->panel(o0)), pc.w->panel_bytes, tile);
-  store_pixel_tile(pc, tile, rows, cols, o0, p0);
+// Stores a tile (pixel p0 + r, channel o0 + j) through the output stage into
+// the staging buffer; u8 with every shift in [0, 31] goes 16 channels per
+// vector with per-channel constants, up to 64 channels per store.
+void store_tile_channels_last(const DirectConv& dc, const int32_t* tile, int rows, int64_t o0, int64_t p0) {
+  using qblocked::kNrVnni;
+  const int64_t lanes = std::min<int64_t>(kNrVnni, dc.channels - o0);
+  if (!dc.vector_u8) {
+    const QuantOutputStage& out = *dc.out;
+    for (int r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < lanes; ++j)
+        out.store(wrap_add(tile[r * kNrVnni + j], dc.corr[o0 + j]), o0 + j, (p0 + r) * dc.channels + o0 + j);
+    return;
+  }
+  switch ((lanes + 15) / 16) {
+    case 1: store_u8_rows<1>(dc, tile, rows, o0, p0, lanes); break;
+    case 2: store_u8_rows<2>(dc, tile, rows, o0, p0, lanes); break;
+    case 3: store_u8_rows<3>(dc, tile, rows, o0, p0, lanes); break;
+    default: store_u8_rows<4>(dc, tile, rows, o0, p0, lanes); break;
+  }
 }
 
-// The VNNI path: per image, channels-last patch rows -> pixel panels -> 6 x 64 tiles.
-void qconv2d_vnni_pixels(const QConv2dArgs& args, const kernels::Conv2dDims& d) {
+// The VNNI path: per image, padded channels-last copy -> 6-pixel x 64-channel
+// tiles -> channels-last staging -> NCHW.
+void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) {
   using namespace qblocked;
-  const auto w = conv_weight_rows(args.w);
-  const int64_t pixels = d.out_pixels(), ld = w->panel_bytes, groups = w->groups;
-  const int64_t panel_count = (pixels + kNrVnni - 1) / kNrVnni, channel_tiles = (d.o + kMr - 1) / kMr;
+  const auto w = conv_weight_taps(args.w);
+  const int64_t groups_per_row = w->groups / d.kh;
+  const int64_t hp = d.h + 2 * d.pad_h, wp = d.w + 2 * d.pad_w, pixels = d.out_pixels();
+  // A tile may read up to 3 bytes past its last pixel's kernel row (zero weights): slack.
+  const size_t image_bytes = static_cast<size_t>(hp * wp * d.c) + 64;
+  // Vectors of channels per panel (the last may be partial; 3 run as 4) and
+  // pixels per tile: up to 12 when every panel has at most 2 vectors, else 6,
+  // split evenly over each output row.
+  const auto panel_vectors = [&](int64_t panel) {
+    const int64_t nv = (std::min<int64_t>(kNrVnni, d.o - panel * kNrVnni) + 15) / 16;
+    return nv == 3 ? 4 : static_cast<int>(nv);
+  };
+  const int max_rows = conv_tile_rows(panel_vectors(0));
+  const int64_t row_tiles = (d.ow + max_rows - 1) / max_rows, tile_width = (d.ow + row_tiles - 1) / row_tiles;
+  const int64_t items = d.oh * row_tiles * w->panels;
   std::vector<int32_t> corr(static_cast<size_t>(d.o));
   const int32_t* bias = args.bias.defined() ? args.bias.data<int32_t>() : nullptr;
   for (int64_t o = 0; o < d.o; ++o)
     corr[o] = wrap_add(bias ? bias[o] : 0,
                        static_cast<int32_t>(-static_cast<uint32_t>(args.x_zero) * static_cast<uint32_t>(w->col_sums[o])));
   const QuantOutputStage out(args.out, args.y);
+  bool vector_u8 = out.dtype == DType::u8;
+  for (int64_t o = 0; vector_u8 && o < d.o; ++o) vector_u8 = out.shift[o] >= 0 && out.shift[o] <= 31;
   const size_t y_esize = dtype_size(args.y.dtype());
   const uint8_t* x = args.x.data<uint8_t>();
 
   const int threads = omp_get_max_threads();
   const double macs = double(d.n) * double(d.o) * double(pixels) * double(d.patch());
   const bool by_image = threads > 1 && d.n >= threads && macs >= 1e6;
-  const int64_t items = channel_tiles * panel_count;
   const bool by_tile = !by_image && threads > 1 && items > 1 && macs >= double(1 << 20);
-#pragma omp parallel for schedule(static) if (by_image)
-  for (int64_t n = 0; n < d.n; ++n) {
-    static thread_local ScratchBuffer<uint8_t> rows_scratch, hwc_scratch, panel_scratch;
-    uint8_t* rows = rows_scratch.get(static_cast<size_t>(pixels * ld));
-    const uint8_t* image = x + n * d.c * d.h * d.w;
-    const uint8_t* hwc = image;  // one channel: CHW is already HWC
-    if (d.c > 1) {
-      uint8_t* buffer = hwc_scratch.get(static_cast<size_t>(d.c * d.h * d.w));
-      to_channels_last(image, d, buffer);
-      hwc = buffer;
-    }
-    im2col_rows_hwc(hwc, d, static_cast<uint8_t>(args.x_zero), rows, ld);
-    uint8_t* panels = panel_scratch.get(static_cast<size_t>(panel_count * groups * kNrVnni * kGroupVnni));
-    rows_to_pixel_panels(rows, pixels, ld, groups, panels);
-    QuantOutputStage image_out = out;
-    image_out.y = static_cast<char*>(out.y) + static_cast<size_t>(n * d.o * pixels) * y_esize;
-    const PixelConv pc{w.get(), corr.data(), &image_out, panels, pixels};
-#pragma omp parallel for schedule(static) if (by_tile)
-    for (int64_t item = 0; item < items; ++item) pixel_tile(pc, item / panel_count, item % panel_count);
-  }
+  parallel_for_if(by_image, d.n, [&](int64_t n) {
+    static thread_local ScratchBuffer<uint8_t> hwc_scratch, unpadded_scratch, stage_scratch;
+    uint8_t* hwc = hwc_scratch.get(image_bytes);
+    std::memset(hwc + image_bytes - 64, 0, 64);
+    uint8_t* unpadded = d.pad_h || d.pad_w ? unpadded_scratch.get(static_cast<size_t>(d.c * d.h * d.w)) : nullptr;
+    padded_channels_last(x + n * d.c * d.h * d.w, d, static_cast<uint8_t>(args.x_zero), hwc, unpadded);
+    uint8_t* stage = stage_scratch.get(static_cast<size_t>(pixels * d.o) * y_esize);
+    QuantOutputStage stage_out = out;
+    stage_out.y = stage;
+    const DirectConv dc{w.get(), corr.data(), &stage_out, vector_u8, d.o};
+    parallel_for_if(by_tile, items, [&](int64_t item) {
+      const int64_t panel = item % w->panels, tile_in_row = item / w->panels;
+      const int64_t oh = tile_in_row / row_tiles, ow0 = (tile_in_row % row_tiles) * tile_width;
+      const int rows = static_cast<int>(std::min<int64_t>(tile_width, d.ow - ow0));
+      alignas(64) int32_t tile[kConvRowsMax * kNrVnni];
+      const uint8_t* a = hwc + (oh * d.stride_h * wp + ow0 * d.stride_w) * d.c;
+      kTileConv[panel_vectors(panel)][rows](d.kh, groups_per_row, a, d.stride_w * d.c, wp * d.c,
+                                            static_cast<const int8_t*>(w->panel(panel)), tile);
+      store_tile_channels_last(dc, tile, rows, panel * kNrVnni, oh * d.ow + ow0);
+    });
+    char* y_image = static_cast<char*>(out.y) + static_cast<size_t>(n * d.o * pixels) * y_esize;
+    if (y_esize == 1)
+      transpose_u8(stage, pixels, d.o, d.o, reinterpret_cast<uint8_t*>(y_image), pixels);
+    else
+      transpose_u32(reinterpret_cast<const uint32_t*>(stage), pixels, d.o, d.o, reinterpret_cast<uint32_t*>(y_image),
+                    pixels);
+  });
 }
 
 }  // namespace
@@ -210,7 +252,7 @@ void qconv2d_blocked_run(const QConv2dArgs& args) {
   const int64_t pixels = d.out_pixels(), patch = d.patch();
   if (d.n == 0 || d.o == 0 || pixels == 0) return;
   if (qgemm_blocked_isa() == QGemmIsa::avx512_vnni) {
-    qconv2d_vnni_pixels(args, d);
+    qconv2d_vnni_direct(args, d);
     return;
   }
   const auto w = packed_qweights_hwc(args.w, qgemm_blocked_isa());
@@ -223,15 +265,14 @@ void qconv2d_blocked_run(const QConv2dArgs& args) {
   const int threads = omp_get_max_threads();
   const double macs = double(d.n) * double(d.o) * double(pixels) * double(patch);
   const bool by_image = threads > 1 && d.n >= threads && macs >= 1e6;
-#pragma omp parallel for schedule(static) if (by_image)
-  for (int64_t n = 0; n < d.n; ++n) {
+  parallel_for_if(by_image, d.n, [&](int64_t n) {
     static thread_local ScratchBuffer<uint8_t> rows_scratch, hwc_scratch;
     uint8_t* rows = rows_scratch.get(static_cast<size_t>(pixels * ld));
     const uint8_t* image = x + n * d.c * d.h * d.w;
     const uint8_t* hwc = image;  // one channel: CHW is already HWC
     if (d.c > 1) {
       uint8_t* buffer = hwc_scratch.get(static_cast<size_t>(d.c * d.h * d.w));
-      to_channels_last(image, d, buffer);
+      transpose_u8(image, d.c, d.h * d.w, d.h * d.w, buffer, d.c);  // to channels-last
       hwc = buffer;
     }
     im2col_rows_hwc(hwc, d, static_cast<uint8_t>(args.x_zero), rows, ld);
@@ -249,7 +290,7 @@ void qconv2d_blocked_run(const QConv2dArgs& args) {
     call.y_row_stride = 1;
     call.y_col_stride = pixels;
     qgemm_blocked_compute(call, !by_image);
-  }
+  });
 }
 
 }  // namespace tinyopt::cpu

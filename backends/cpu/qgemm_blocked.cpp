@@ -37,6 +37,7 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/cpu_kernels_quant.h"
+#include "backends/cpu/parallel_for.h"
 #include "backends/cpu/qgemm_blocked_microkernel.h"
 #include "backends/cpu/scratch_buffer.h"
 #include "backends/cpu/weight_cache.h"
@@ -231,32 +232,18 @@ std::shared_ptr<const PackedQWeights> packed_qweights_hwc(const Tensor& w, QGemm
   });
 }
 
-std::shared_ptr<const PackedQWeights> conv_weight_rows(const Tensor& w) {
-  const int64_t o = w.size(0), c = w.size(1), kh = w.size(2), kw = w.size(3), k = c * kh * kw;
+std::shared_ptr<const PackedQWeights> conv_weight_taps(const Tensor& w) {
+  const int64_t o = w.size(0), c = w.size(1), kh = w.size(2), kw = w.size(3);
+  const int64_t row_bytes = ceil_div(kw * c, kGroupVnni) * kGroupVnni, k = kh * row_bytes;
   const int8_t* data = w.data<int8_t>();
-  return packed_cache().get(w, "qconv.rows.vnni", [&] {
-    auto p = std::make_shared<PackedQWeights>();
-    p->isa = QGemmIsa::avx512_vnni;
-    p->n = o;
-    p->k = k;
-    p->groups = ceil_div(k, kGroupVnni);
-    p->panels = o;
-    p->panel_bytes = p->groups * kGroupVnni;
-    p->data = zeroed_aligned(static_cast<size_t>(o * p->panel_bytes));
-    p->col_sums = std::make_unique<int32_t[]>(static_cast<size_t>(o));
-    auto* rows = static_cast<int8_t*>(p->data.get());
-    for (int64_t oc = 0; oc < o; ++oc) {
-      int32_t sum = 0;
+  return packed_cache().get(w, "qconv.taps.vnni", [&] {
+    std::vector<int8_t> rows(static_cast<size_t>(o * k), 0);
+    for (int64_t oc = 0; oc < o; ++oc)
       for (int64_t ch = 0; ch < c; ++ch)
         for (int64_t i = 0; i < kh; ++i)
-          for (int64_t j = 0; j < kw; ++j) {
-            const int8_t v = data[((oc * c + ch) * kh + i) * kw + j];
-            rows[oc * p->panel_bytes + (i * kw + j) * c + ch] = v;
-            sum += v;
-          }
-      p->col_sums[oc] = sum;
-    }
-    return std::shared_ptr<const PackedQWeights>(p);
+          for (int64_t j = 0; j < kw; ++j)
+            rows[oc * k + i * row_bytes + j * c + ch] = data[((oc * c + ch) * kh + i) * kw + j];
+    return pack(rows.data(), o, k, QGemmIsa::avx512_vnni);
   });
 }
 
@@ -314,14 +301,13 @@ void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {
   const int64_t items = blocks * w.panels * tiles_per_block;
   const double macs = double(c.m) * double(w.n) * double(w.k);
   const bool parallel = threaded && omp_get_max_threads() > 1 && macs >= 1 << 20 && items > 1;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t item = 0; item < items; ++item) {
+  parallel_for_if(parallel, items, [&](int64_t item) {
     const int64_t block = item / (w.panels * tiles_per_block);
     const int64_t rest = item % (w.panels * tiles_per_block);
     const int64_t tile_index = rest % tiles_per_block;
-    if (block * kMc + tile_index * kMr >= c.m) continue;  // past the last row of a short last block
+    if (block * kMc + tile_index * kMr >= c.m) return;  // past the last row of a short last block
     run_item(p, block, rest / tiles_per_block, tile_index);
-  }
+  });
 }
 
 bool qgemm_blocked_supports(const QGemmArgs& args) {

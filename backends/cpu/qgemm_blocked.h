@@ -38,10 +38,10 @@ std::shared_ptr<const PackedQWeights> packed_qweights(const Tensor& w, int64_t n
 // Conv weights [O, C, KH, KW] packed with K in (kh, kw, c) order, matching
 // channels-last patches (qconv2d_blocked.cpp); cached like the above.
 std::shared_ptr<const PackedQWeights> packed_qweights_hwc(const Tensor& w, QGemmIsa isa);
-// Conv weights [O, C, KH, KW] as plain rows in (kh, kw, c) order, each padded
-// with zeros to a multiple of 4 bytes (panel(o) = row o, panel_bytes = its
-// stride), for the VNNI pixel kernel that broadcasts them; cached likewise.
-std::shared_ptr<const PackedQWeights> conv_weight_rows(const Tensor& w);
+// Conv weights [O, C, KH, KW] for the direct VNNI convolution: the [O, KH * row_bytes]
+// matrix w'[o][i * row_bytes + j * C + c] = w[o][c][i][j], each kernel row's kw * C
+// bytes zero-padded to row_bytes (a multiple of 4), packed as VNNI panels; cached likewise.
+std::shared_ptr<const PackedQWeights> conv_weight_taps(const Tensor& w);
 
 // y(i, j) = output stage of  sum_k (a[i][k] - a_zero) * w[j][k] + bias[j],
 // stored at y element i * y_row_stride + j * y_col_stride.

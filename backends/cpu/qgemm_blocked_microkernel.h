@@ -35,6 +35,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace tinyopt::cpu::qblocked {
 
@@ -81,37 +82,47 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(int64_t gr
     for (int v = 0; v < 4; ++v) _mm512_store_si512(tile + r * kNrVnni + v * 16, acc[r][v]);
 }
 
-// The convolution form of the VNNI tile, with the operand roles swapped:
-// tile[r][j] = sum_k w[r][k] * x[k][j] for R output channels (weight rows at
-// stride ldw, broadcast 4 bytes at a time: vpdpbusd's s8 operand) and 64
-// output pixels (packed activations, 64 pixels x 4 bytes per K group: its u8
-// operand). The tile's rows are then contiguous runs of an NCHW output plane.
-template <int R>
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni_pixels(int64_t groups, const uint8_t* x,
-                                                                              const int8_t* w, int64_t ldw,
-                                                                              int32_t* tile) {
-  __m512i acc[R][4];
-#pragma GCC unroll 8
+// The direct-convolution form of the VNNI tile (qconv2d_blocked.cpp): R
+// output pixels of one output row times the first 16 * NV channels of one
+// 64-channel weight panel, reading the patches straight from a channels-last
+// image instead of an im2col copy. Kernel row i of pixel r is the kw * C
+// contiguous bytes at a + i * a_row_step + r * lda; the panel's K runs kernel
+// row after kernel row, groups_per_row 4-byte groups each (the row's bytes
+// padded with zero weights to a multiple of 4, so a read may run up to 3 bytes
+// past a row). A layer with 32 channels or fewer takes NV = 1 or 2 and up to
+// 12 pixels per tile, the same 24 accumulators as 6 pixels x 4 vectors.
+template <int R, int NV>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni_conv(int64_t kernel_rows,
+                                                                            int64_t groups_per_row,
+                                                                            const uint8_t* a, int64_t lda,
+                                                                            int64_t a_row_step, const int8_t* w,
+                                                                            int32_t* tile) {
+  __m512i acc[R][NV];
+#pragma GCC unroll 12
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_setzero_si512();
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_si512();
+  for (int64_t i = 0; i < kernel_rows; ++i) {
+    const uint8_t* ai = a + i * a_row_step;
+    const int8_t* wi = w + i * groups_per_row * (kNrVnni * kGroupVnni);
 #pragma GCC unroll 2
-  for (int64_t g = 0; g < groups; ++g) {
-    const uint8_t* xg = x + g * (kNrVnni * kGroupVnni);
-    __m512i xv[4];
+    for (int64_t g = 0; g < groups_per_row; ++g) {
+      const int8_t* wg = wi + g * (kNrVnni * kGroupVnni);
+      __m512i wv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) xv[v] = _mm512_load_si512(xg + 64 * v);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512i wb = _mm512_set1_epi32(load_u32(w + r * ldw + g * kGroupVnni));
+      for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_si512(wg + 64 * v);
+#pragma GCC unroll 12
+      for (int r = 0; r < R; ++r) {
+        const __m512i ab = _mm512_set1_epi32(load_u32(ai + r * lda + g * kGroupVnni));
 #pragma GCC unroll 4
-      for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], xv[v], wb);
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], ab, wv[v]);
+      }
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) _mm512_store_si512(tile + r * kNrVnni + v * 16, acc[r][v]);
+    for (int v = 0; v < NV; ++v) _mm512_store_si512(tile + r * kNrVnni + v * 16, acc[r][v]);
 }
 
 // a: R rows of s16 (widened u8), row stride lda elements, readable for 2 * groups values.
@@ -143,14 +154,23 @@ __attribute__((target("avx2"))) void tile_avx2(int64_t groups, const int16_t* a,
 
 using TileVnniFn = void (*)(int64_t, const uint8_t*, int64_t, const int8_t*, int32_t*);
 using TileAvx2Fn = void (*)(int64_t, const int16_t*, int64_t, const int16_t*, int32_t*);
-using TilePixelsFn = void (*)(int64_t, const uint8_t*, const int8_t*, int64_t, int32_t*);
+using TileConvFn = void (*)(int64_t, int64_t, const uint8_t*, int64_t, int64_t, const int8_t*, int32_t*);
 // Indexed by the number of rows, 1..kMr.
 inline constexpr std::array<TileVnniFn, kMr + 1> kTileVnni = {nullptr,       &tile_vnni<1>, &tile_vnni<2>,
                                                               &tile_vnni<3>, &tile_vnni<4>, &tile_vnni<5>,
                                                               &tile_vnni<6>};
-inline constexpr std::array<TilePixelsFn, kMr + 1> kTilePixels = {
-    nullptr, &tile_vnni_pixels<1>, &tile_vnni_pixels<2>, &tile_vnni_pixels<3>,
-    &tile_vnni_pixels<4>, &tile_vnni_pixels<5>, &tile_vnni_pixels<6>};
+// Most pixels per direct-conv tile for NV vectors of channels.
+inline constexpr int kConvRowsMax = 12;
+inline constexpr int conv_tile_rows(int nv) { return nv == 4 ? kMr : kConvRowsMax; }
+template <int NV, size_t... R>
+constexpr std::array<TileConvFn, kConvRowsMax + 1> conv_tiles(std::index_sequence<R...>) {
+  return {nullptr, &tile_vnni_conv<static_cast<int>(R) + 1, NV>...};
+}
+// kTileConv[nv][rows] for nv in {1, 2, 4} (3 vectors use the 4-vector kernel), rows 1..conv_tile_rows(nv).
+inline constexpr std::array<std::array<TileConvFn, kConvRowsMax + 1>, 5> kTileConv = {
+    std::array<TileConvFn, kConvRowsMax + 1>{}, conv_tiles<1>(std::make_index_sequence<kConvRowsMax>{}),
+    conv_tiles<2>(std::make_index_sequence<kConvRowsMax>{}), std::array<TileConvFn, kConvRowsMax + 1>{},
+    conv_tiles<4>(std::make_index_sequence<kMr>{})};
 inline constexpr std::array<TileAvx2Fn, kMr + 1> kTileAvx2 = {nullptr,       &tile_avx2<1>, &tile_avx2<2>,
                                                               &tile_avx2<3>, &tile_avx2<4>, &tile_avx2<5>,
                                                               &tile_avx2<6>};
