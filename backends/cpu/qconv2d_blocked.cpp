@@ -28,6 +28,7 @@
 // inference threads the tiles of the one image instead.
 // GCC 12's false "may be used uninitialized" on its own AVX-512 intrinsics (see qgemm_blocked.cpp).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"  // the same, for the shifts' undefined pass-through operand
 
 #include <omp.h>
 
@@ -123,15 +124,16 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void store_u8_rows(const Di
                                                                         int64_t lanes) {
   using qblocked::kNrVnni;
   const QuantOutputStage& out = *dc.out;
-  const __m512i zp = _mm512_set1_epi32(out.zero_point), lo = _mm512_set1_epi32(out.lo);
-  __m512i corr[NV], mult[NV], shift[NV];
+  __m512i corr[NV];
+  qblocked::Requant16 k[NV];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v) {
     const int64_t left = std::clamp<int64_t>(lanes - 16 * v, 0, 16);
     const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1);
     corr[v] = _mm512_maskz_loadu_epi32(mask, dc.corr + o0 + 16 * v);
-    mult[v] = _mm512_maskz_loadu_epi32(mask, out.multiplier + o0 + 16 * v);
-    shift[v] = _mm512_maskz_loadu_epi32(mask, out.shift + o0 + 16 * v);
+    k[v] = qblocked::requant16_constants(_mm512_maskz_loadu_epi32(mask, out.multiplier + o0 + 16 * v),
+                                         _mm512_maskz_loadu_epi32(mask, out.shift + o0 + 16 * v), out.zero_point,
+                                         out.lo);
   }
   // Stores no wider than the channels left: a masked store whose masked-off
   // part overlaps the next pixel's bytes costs several times a plain one.
@@ -142,7 +144,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void store_u8_rows(const Di
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
       const __m512i acc = _mm512_add_epi32(_mm512_load_si512(tile + r * kNrVnni + v * 16), corr[v]);
-      q[v] = qblocked::requantize16(acc, mult[v], shift[v], zp, lo);
+      q[v] = qblocked::requantize16(acc, k[v]);
     }
     uint8_t* dst = y + (p0 + r) * dc.channels + o0;
     if constexpr (NV == 1) {
@@ -210,8 +212,12 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
 
   const int threads = omp_get_max_threads();
   const double macs = double(d.n) * double(d.o) * double(pixels) * double(d.patch());
-  const bool by_image = threads > 1 && d.n >= threads && macs >= 1e6;
-  const bool by_tile = !by_image && threads > 1 && items > 1 && macs >= double(1 << 20);
+  // Work in multiply-add units: an output's requantization and transposes
+  // cost about as much as 64 VNNI multiply-adds (the CNN's first layer, with
+  // 9 multiply-adds per output, spends most of its time there).
+  const double work = macs + 64.0 * double(d.n) * double(d.o) * double(pixels);
+  const bool by_image = threads > 1 && d.n >= threads && work >= 1e6;
+  const bool by_tile = !by_image && threads > 1 && items > 1 && work >= 1e6;
   parallel_for_if(by_image, d.n, [&](int64_t n) {
     static thread_local ScratchBuffer<uint8_t> hwc_scratch, unpadded_scratch, stage_scratch;
     uint8_t* hwc = hwc_scratch.get(image_bytes);

@@ -135,7 +135,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void epilogue_avx512(const 
                                                                           int64_t j0) {
   const QGemmCall& c = *p.call;
   const QuantOutputStage& out = *c.out;
-  const __m512i zp = _mm512_set1_epi32(out.zero_point), lo = _mm512_set1_epi32(out.lo);
   for (int r = 0; r < rows; ++r) {
     const int64_t row = (i0 + r) * c.y_row_stride;
     for (int v = 0; v * 16 < cols; ++v) {
@@ -148,8 +147,9 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void epilogue_avx512(const 
       alignas(16) uint8_t lane_u8[16];
       const bool contiguous = c.y_col_stride == 1;
       if (out.dtype == DType::u8) {
-        const __m512i q = requantize16(acc, _mm512_maskz_loadu_epi32(mask, out.multiplier + j),
-                                       _mm512_maskz_loadu_epi32(mask, out.shift + j), zp, lo);
+        const __m512i q = requantize16(
+            acc, requant16_constants(_mm512_maskz_loadu_epi32(mask, out.multiplier + j),
+                                     _mm512_maskz_loadu_epi32(mask, out.shift + j), out.zero_point, out.lo));
         const __m128i bytes = _mm512_cvtepi32_epi8(q);
         uint8_t* y = static_cast<uint8_t*>(out.y);
         if (contiguous) {

@@ -177,27 +177,46 @@ inline constexpr std::array<TileAvx2Fn, kMr + 1> kTileAvx2 = {nullptr,       &ti
 
 // ---- the AVX-512 output stage: 16 accumulators at a time -------------------
 
+// The per-channel constants of the 16-lane requantization, computed once per
+// 16 channels instead of once per vector of outputs (a tile row reuses them).
+struct Requant16 {
+  __m512i mult, mult_odd;      // Q31 multipliers; odd lanes moved down for vpmuldq
+  __m512i shift, mask, half;   // shift, 2^shift - 1, (2^shift - 1) / 2
+  __m512i lo_rel, hi_rel, zp;  // the clamp relative to the zero point, the zero point
+};
+
+__attribute__((target("avx512f"))) inline Requant16 requant16_constants(__m512i mult, __m512i shift,
+                                                                        int32_t zero_point, int32_t lo) {
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, shift), one);
+  return {mult,
+          _mm512_srli_epi64(mult, 32),
+          shift,
+          mask,
+          _mm512_srli_epi32(mask, 1),
+          _mm512_set1_epi32(lo - zero_point),
+          _mm512_set1_epi32(255 - zero_point),
+          _mm512_set1_epi32(zero_point)};
+}
+
 // kernels::requantize for 16 lanes with shifts in [0, 31], bit for bit:
 // floor((acc * m + 2^30) / 2^31) (gemmlowp's rounding doubling high multiply),
 // then a rounding right shift (half away from zero), the zero point, the clamp.
-__attribute__((target("avx512f"))) inline __m512i requantize16(__m512i acc, __m512i mult, __m512i shift, __m512i zp,
-                                                              __m512i lo) {
-  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
-  __m512i even = _mm512_mul_epi32(acc, mult);  // lanes 0, 2, ...: signed 32 x 32 -> 64
-  __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(mult, 32));
-  even = _mm512_srai_epi64(_mm512_add_epi64(even, half), 31);
-  odd = _mm512_srai_epi64(_mm512_add_epi64(odd, half), 31);
-  const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, shift), one);
-  const __m512i remainder = _mm512_and_si512(high, mask);
-  const __m512i threshold = _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_srli_epi32(high, 31));
-  __m512i q = _mm512_srav_epi32(high, shift);
-  q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, one);
-  // Bound before adding the zero point so it cannot wrap; the clamp is unchanged.
-  q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-512)), _mm512_set1_epi32(512));
-  q = _mm512_add_epi32(q, zp);
-  return _mm512_min_epi32(_mm512_max_epi32(q, lo), _mm512_set1_epi32(255));
+// The 64-bit products: even lanes keep bits 31..62 by a right shift, odd lanes
+// by a left shift of one into their upper half. Clamping to [lo - zp, 255 - zp]
+// before adding zp equals clamping after it, and the sum cannot wrap.
+__attribute__((target("avx512f"))) inline __m512i requantize16(__m512i acc, const Requant16& k) {
+  const __m512i half_up = _mm512_set1_epi64(int64_t{1} << 30);
+  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, k.mult), half_up), 31);
+  const __m512i odd =
+      _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), k.mult_odd), half_up), 1);
+  const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+  const __m512i remainder = _mm512_and_si512(high, k.mask);
+  const __m512i threshold = _mm512_add_epi32(k.half, _mm512_srli_epi32(high, 31));
+  __m512i q = _mm512_srav_epi32(high, k.shift);
+  q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, _mm512_set1_epi32(1));
+  q = _mm512_min_epi32(_mm512_max_epi32(q, k.lo_rel), k.hi_rel);
+  return _mm512_add_epi32(q, k.zp);
 }
 
 }  // namespace tinyopt::cpu::qblocked
