@@ -44,13 +44,43 @@ TrackingAllocator& TrackingAllocator::of(Device device) {
   return *slot;
 }
 
+namespace {
+
+// The size class of a host request (kHostAlignment << class bytes), or -1 above the cached range.
+int size_class(size_t bytes, size_t cached_max) {
+  if (bytes > cached_max) return -1;
+  int c = 0;
+  for (size_t size = kHostAlignment; size < bytes; size <<= 1) ++c;
+  return c;
+}
+
+}  // namespace
+
+TrackingAllocator::~TrackingAllocator() {
+  for (auto& blocks : cached_)
+    for (void* p : blocks) std::free(p);
+}
+
 void* TrackingAllocator::allocate(size_t bytes) {
   // Zero-byte tensors still get a unique pointer so bookkeeping stays uniform.
   const size_t request = bytes == 0 ? 1 : bytes;
   void* ptr = nullptr;
+  size_t capacity = request;
   if (device_.is_cpu()) {
-    const size_t rounded = (request + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-    ptr = injected_failure() ? nullptr : std::aligned_alloc(kHostAlignment, rounded);
+    const int cls = size_class(request, kCachedMax);
+    capacity = cls >= 0 ? kHostAlignment << cls : (request + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
+    if (injected_failure()) {
+      ptr = nullptr;
+    } else {
+      if (cls >= 0) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!cached_[cls].empty()) {
+          ptr = cached_[cls].back();
+          cached_[cls].pop_back();
+        }
+      }
+      if (ptr == nullptr) ptr = std::aligned_alloc(kHostAlignment, capacity);
+    }
     TINYOPT_CHECK(ptr != nullptr, "out of host memory: could not allocate {} bytes", bytes);
   } else {
     device_require(device_);
@@ -59,7 +89,7 @@ void* TrackingAllocator::allocate(size_t bytes) {
     ptr = device_runtime(device_.type)->allocate(request, device_.index);
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  live_[ptr] = Block{bytes, sequence_++};
+  live_[ptr] = Block{bytes, capacity, sequence_++};
   stats_.current_bytes += static_cast<int64_t>(bytes);
   stats_.total_bytes += static_cast<int64_t>(bytes);
   stats_.allocation_count += 1;
@@ -74,9 +104,15 @@ void TrackingAllocator::deallocate(void* ptr) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = live_.find(ptr);
     if (it != live_.end()) {
+      const size_t capacity = it->second.capacity;
       stats_.current_bytes -= static_cast<int64_t>(it->second.bytes);
       stats_.live_allocations -= 1;
       live_.erase(it);
+      const int cls = device_.is_cpu() ? size_class(capacity, kCachedMax) : -1;
+      if (cls >= 0 && (kHostAlignment << cls) == capacity && cached_[cls].size() < kCachedPerClass) {
+        cached_[cls].push_back(ptr);
+        return;
+      }
     }
   }
   if (device_.is_cpu()) {

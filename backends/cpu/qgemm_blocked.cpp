@@ -256,10 +256,14 @@ void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {
   // The zero-point and bias correction of every column, once per call.
   static thread_local ScratchBuffer<int32_t> corr_scratch;
   int32_t* corr = corr_scratch.get(static_cast<size_t>(w.panels * p.nr));
-  for (int64_t j = 0; j < w.panels * p.nr; ++j) {
-    const int32_t bias = c.bias != nullptr && j < w.n ? c.bias[j] : 0;
-    corr[j] = wrap_add(bias, static_cast<int32_t>(-static_cast<uint32_t>(c.a_zero) * static_cast<uint32_t>(w.col_sums[j])));
-  }
+  // (Locals and separate loops so that both vectorise: this runs per call.)
+  const int64_t columns = w.panels * p.nr;
+  const uint32_t minus_a_zero = -static_cast<uint32_t>(c.a_zero);
+  const int32_t* col_sums = w.col_sums.get();
+  for (int64_t j = 0; j < columns; ++j)
+    corr[j] = static_cast<int32_t>(minus_a_zero * static_cast<uint32_t>(col_sums[j]));
+  if (const int32_t* bias = c.bias)
+    for (int64_t j = 0; j < w.n; ++j) corr[j] = wrap_add(corr[j], bias[j]);
   p.corr = corr;
 
   // The A operand in the form the path reads.
@@ -293,8 +297,12 @@ void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {
   // The AVX-512 output stage handles right shifts only (what every real layer
   // has: real multipliers below 1); a left shift takes the scalar stage.
   p.simd_epilogue = vnni;
-  if (p.simd_epilogue && c.out->dtype == DType::u8)
-    for (int64_t j = 0; j < w.n; ++j) p.simd_epilogue = p.simd_epilogue && c.out->shift[j] >= 0;
+  if (p.simd_epilogue && c.out->dtype == DType::u8) {
+    int32_t min_shift = 0;
+    const int32_t* shift = c.out->shift;
+    for (int64_t j = 0; j < w.n; ++j) min_shift = std::min(min_shift, shift[j]);
+    p.simd_epilogue = min_shift >= 0;
+  }
 
   const int64_t blocks = ceil_div(c.m, kMc);
   const int64_t tiles_per_block = ceil_div(std::min(c.m, kMc), kMr);

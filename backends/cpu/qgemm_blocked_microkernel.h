@@ -82,6 +82,43 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(int64_t gr
     for (int v = 0; v < 4; ++v) _mm512_store_si512(tile + r * kNrVnni + v * 16, acc[r][v]);
 }
 
+// The one-row VNNI tile (batch-1 inference: a matrix-vector product). With
+// one row, tile_vnni<1> has only 4 accumulators and every K group adds to all
+// of them, so it waits on vpdpbusd's latency (~5 cycles a group) instead of
+// streaming the weights; here 4 consecutive groups go to 4 separate sets of
+// accumulators (16 in all), added together at the end (integer addition is
+// associative: the result is bit for bit the same).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void tile_vnni_one_row(int64_t groups,
+                                                                                     const uint8_t* a, int64_t,
+                                                                                     const int8_t* w, int32_t* tile) {
+  constexpr int kSets = 4;
+  __m512i acc[kSets][4];
+#pragma GCC unroll 4
+  for (int u = 0; u < kSets; ++u)
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) acc[u][v] = _mm512_setzero_si512();
+  int64_t g = 0;
+  for (; g + kSets <= groups; g += kSets) {
+#pragma GCC unroll 4
+    for (int u = 0; u < kSets; ++u) {
+      const int8_t* wg = w + (g + u) * (kNrVnni * kGroupVnni);
+      const __m512i ab = _mm512_set1_epi32(load_u32(a + (g + u) * kGroupVnni));
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) acc[u][v] = _mm512_dpbusd_epi32(acc[u][v], ab, _mm512_load_si512(wg + 64 * v));
+    }
+  }
+  for (; g < groups; ++g) {
+    const int8_t* wg = w + g * (kNrVnni * kGroupVnni);
+    const __m512i ab = _mm512_set1_epi32(load_u32(a + g * kGroupVnni));
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) acc[0][v] = _mm512_dpbusd_epi32(acc[0][v], ab, _mm512_load_si512(wg + 64 * v));
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < 4; ++v)
+    _mm512_store_si512(tile + v * 16, _mm512_add_epi32(_mm512_add_epi32(acc[0][v], acc[1][v]),
+                                                       _mm512_add_epi32(acc[2][v], acc[3][v])));
+}
+
 // The direct-convolution form of the VNNI tile (qconv2d_blocked.cpp): R
 // output pixels of one output row times the first 16 * NV channels of one
 // 64-channel weight panel, reading the patches straight from a channels-last
@@ -156,7 +193,7 @@ using TileVnniFn = void (*)(int64_t, const uint8_t*, int64_t, const int8_t*, int
 using TileAvx2Fn = void (*)(int64_t, const int16_t*, int64_t, const int16_t*, int32_t*);
 using TileConvFn = void (*)(int64_t, int64_t, const uint8_t*, int64_t, int64_t, const int8_t*, int32_t*);
 // Indexed by the number of rows, 1..kMr.
-inline constexpr std::array<TileVnniFn, kMr + 1> kTileVnni = {nullptr,       &tile_vnni<1>, &tile_vnni<2>,
+inline constexpr std::array<TileVnniFn, kMr + 1> kTileVnni = {nullptr,       &tile_vnni_one_row, &tile_vnni<2>,
                                                               &tile_vnni<3>, &tile_vnni<4>, &tile_vnni<5>,
                                                               &tile_vnni<6>};
 // Most pixels per direct-conv tile for NV vectors of channels.
