@@ -1,5 +1,7 @@
 #include "core/ops_quant.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "core/error.h"
@@ -69,12 +71,21 @@ void QuantOutput::validate(const Tensor& y, int64_t channels, const char* op) co
       if (host_readable(multiplier) && host_readable(shift)) {
         const int32_t* m = multiplier.data<int32_t>();
         const int32_t* s = shift.data<int32_t>();
+        // A branch-free scan first (this runs on every call); the element is
+        // looked for only when something is out of range.
+        int32_t m_min = 0, s_min = 0, s_max = 0;
         for (int64_t i = 0; i < channels; ++i) {
-          TINYOPT_CHECK(m[i] >= 0, "{}: out.multiplier[{}] = {} must be a non-negative Q31 value", op, i, m[i]);
-          TINYOPT_CHECK(s[i] >= kernels::kMinRequantShift && s[i] <= kernels::kMaxRequantShift,
-                        "{}: out.shift[{}] = {} is outside [{}, {}]", op, i, s[i], kernels::kMinRequantShift,
-                        kernels::kMaxRequantShift);
+          m_min = std::min(m_min, m[i]);
+          s_min = std::min(s_min, s[i]);
+          s_max = std::max(s_max, s[i]);
         }
+        if (m_min < 0 || s_min < kernels::kMinRequantShift || s_max > kernels::kMaxRequantShift)
+          for (int64_t i = 0; i < channels; ++i) {
+            TINYOPT_CHECK(m[i] >= 0, "{}: out.multiplier[{}] = {} must be a non-negative Q31 value", op, i, m[i]);
+            TINYOPT_CHECK(s[i] >= kernels::kMinRequantShift && s[i] <= kernels::kMaxRequantShift,
+                          "{}: out.shift[{}] = {} is outside [{}, {}]", op, i, s[i], kernels::kMinRequantShift,
+                          kernels::kMaxRequantShift);
+          }
       }
       break;
     }

@@ -48,6 +48,9 @@ class QuantizedLayer : public EvalOnlyModule {
   QuantOutput output_mode(bool raw, Device device) const {
     QuantOutput o = out_;
     if (raw) o.relu = false;
+    // Already there (the usual case: host constants, host data): skip three to() per call.
+    const auto there = [&](const Tensor& t) { return !t.defined() || t.device() == device; };
+    if (there(o.multiplier) && there(o.shift) && there(o.scale)) return o;
     // Host constants follow the data to a CUDA device (a no-op on the CPU).
     o.multiplier = o.multiplier.to(device);
     o.shift = o.shift.to(device);

@@ -11,6 +11,11 @@
 #pragma GCC optimize("no-trapping-math")  // lets AVX2/SSE vectorise the selects (simd_clones.h)
 #include <algorithm>
 
+// GCC 12's false "may be used uninitialized" on its own AVX-512 intrinsics (see qgemm_blocked.cpp).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "backends/cpu/cpu_info.h"
 #include "backends/cpu/cpu_kernels_quant.h"
 #include "backends/cpu/simd_clones.h"
 
@@ -44,11 +49,38 @@ TINYOPT_SIMD_CLONES(quantize_range, quantize_range_body,
                     (const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp),
                     (x, y, begin, end, scale, zp))
 
+// The same formula in AVX-512 intrinsics, 16 values per step: the division,
+// the clamp to +-1024, a conversion that rounds half to even (the default
+// rounding mode, as the magic-number add above assumes too), the zero point,
+// the u8 clamp, NaN -> zero point. The compiler's version of the loop above
+// spends ~3x as many instructions narrowing to bytes, which showed at batch 1.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void quantize_range_avx512_direct(const float* x, uint8_t* y,
+                                                                                      int64_t begin, int64_t end,
+                                                                                      float scale, int32_t zp) {
+  const __m512 s = _mm512_set1_ps(scale), lo = _mm512_set1_ps(-1024.0f), hi = _mm512_set1_ps(1024.0f);
+  const __m512i z = _mm512_set1_epi32(zp), zero = _mm512_setzero_si512(), top = _mm512_set1_epi32(255);
+  for (int64_t i = begin; i < end; i += 16) {
+    const int64_t left = end - i;
+    const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
+    const __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_div_ps(v, s), lo), hi);
+    __m512i c = _mm512_add_epi32(_mm512_cvtps_epi32(q), z);
+    c = _mm512_min_epi32(_mm512_max_epi32(c, zero), top);
+    c = _mm512_mask_mov_epi32(c, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), z);
+    _mm_mask_storeu_epi8(y + i, mask, _mm512_cvtepi32_epi8(c));
+  }
+}
+
 void quantize_run(const QuantizeArgs& args) {
   const float* x = args.x.data<float>();
   uint8_t* y = args.y.data<uint8_t>();
   const int64_t n = args.x.numel();
   const float scale = args.scale, zp = static_cast<float>(args.zero_point);
+  const CpuInfo& cpu = cpu_info();
+  if (n < kThreadedFrom && cpu.avx512f && cpu.avx512bw && cpu.avx512vl) {
+    quantize_range_avx512_direct(x, y, 0, n, scale, args.zero_point);
+    return;
+  }
   if (n < kThreadedFrom) {
     quantize_range(x, y, 0, n, scale, zp);
     return;
