@@ -71,7 +71,17 @@ int64_t Tensor::size(int dim) const {
   return shape_[d];
 }
 
-bool Tensor::is_contiguous() const { return strides_ == contiguous_strides(shape_); }
+bool Tensor::is_contiguous() const {
+  // strides_ == contiguous_strides(shape_), without building the Shape: this
+  // runs several times per op call.
+  if (strides_.size() != shape_.size()) return false;
+  int64_t expected = 1;
+  for (int i = shape_.size() - 1; i >= 0; --i) {
+    if (strides_[i] != expected) return false;
+    expected *= shape_[i];
+  }
+  return true;
+}
 
 void* Tensor::raw_data() const {
   TINYOPT_CHECK(storage_ != nullptr, "tensor is undefined (no storage)");
