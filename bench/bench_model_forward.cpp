@@ -30,7 +30,7 @@ void BM_ModelForward(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.SetLabel(path);
 }
-BENCHMARK(BM_ModelForward)->Arg(1)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ModelForward)->Arg(1)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -266,6 +266,8 @@ void add_quant_cases(std::vector<OpCase>& cases) {
       {127, 127, 127, 255, true, f32},   {200, 200, 200, 128, true, u8_relu},
       {3, 20, 5, 128, true, {DType::u8, 100, false, -12}},  // left shifts: saturating path
       {250, 70, 36, 9, true, u8},        // two M blocks, the second short
+      {300, 40, 100, 3, true, u8_relu},  // the same, enough work to be threaded
+      {480, 70, 64, 200, true, i32},     // two full M blocks, threaded
       {4, 5, 0, 7, true, u8},            // K = 0: the output stage of the bias alone
       // The MLP's layers at batch 1 and 64 (784->128 relu, 128->64 relu, 64->10 logits).
       {1, 128, 784, 0, true, u8_relu},   {64, 128, 784, 0, true, u8_relu},

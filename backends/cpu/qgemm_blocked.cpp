@@ -304,17 +304,22 @@ void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {
     p.simd_epilogue = min_shift >= 0;
   }
 
-  const int64_t blocks = ceil_div(c.m, kMc);
-  const int64_t tiles_per_block = ceil_div(std::min(c.m, kMc), kMr);
-  const int64_t items = blocks * w.panels * tiles_per_block;
+  // Items are (block, panel, tile) triples of real tiles only: a short last
+  // block has fewer tiles, and counting its empty slots as items made a static
+  // split hand one thread almost nothing (m = 256: 240 + 16 rows, one thread
+  // got ~93% of the work).
+  const int64_t full_blocks = c.m / kMc, tiles_full = kMc / kMr;
+  const int64_t tiles_last = ceil_div(c.m - full_blocks * kMc, kMr);  // 0 when m is a multiple of kMc
+  const int64_t full_items = full_blocks * w.panels * tiles_full;
+  const int64_t items = full_items + w.panels * tiles_last;
   const double macs = double(c.m) * double(w.n) * double(w.k);
   const bool parallel = threaded && omp_get_max_threads() > 1 && macs >= 1 << 20 && items > 1;
   parallel_for_if(parallel, items, [&](int64_t item) {
-    const int64_t block = item / (w.panels * tiles_per_block);
-    const int64_t rest = item % (w.panels * tiles_per_block);
-    const int64_t tile_index = rest % tiles_per_block;
-    if (block * kMc + tile_index * kMr >= c.m) return;  // past the last row of a short last block
-    run_item(p, block, rest / tiles_per_block, tile_index);
+    const bool in_full = item < full_items;
+    const int64_t tiles = in_full ? tiles_full : tiles_last;
+    const int64_t local = in_full ? item % (w.panels * tiles_full) : item - full_items;
+    const int64_t block = in_full ? item / (w.panels * tiles_full) : full_blocks;
+    run_item(p, block, local / tiles, local % tiles);
   });
 }
 

@@ -86,8 +86,14 @@ void quantize_run(const QuantizeArgs& args) {
     return;
   }
   const int64_t chunk = 4096;
+  const bool direct = cpu.avx512f && cpu.avx512bw && cpu.avx512vl;
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < n; b += chunk) quantize_range(x, y, b, std::min(n, b + chunk), scale, zp);
+  for (int64_t b = 0; b < n; b += chunk) {
+    if (direct)
+      quantize_range_avx512_direct(x, y, b, std::min(n, b + chunk), scale, args.zero_point);
+    else
+      quantize_range(x, y, b, std::min(n, b + chunk), scale, zp);
+  }
 }
 
 bool dequantize_supports(const DequantizeArgs& args) {
