@@ -216,12 +216,14 @@ OpCase qgemm_case(int64_t m, int64_t n, int64_t k, int32_t a_zero, bool bias, Qu
 }
 
 OpCase qconv2d_case(int64_t n, int64_t ch, int64_t h, int64_t w, int64_t o_ch, int64_t kernel, int64_t stride,
-                    int64_t pad, int32_t x_zero, bool bias, QuantOutSpec o) {
+                    int64_t pad, int32_t x_zero, bool bias, QuantOutSpec o, int64_t pool) {
   const kernels::Conv2dDims d = kernels::conv2d_dims(n, ch, h, w, o_ch, kernel, kernel, stride, stride, pad, pad);
+  const int64_t ph = pool > 0 ? d.oh / pool : d.oh, pw = pool > 0 ? d.ow / pool : d.ow;
   OpCase c;
   c.op = "qconv2d";
-  c.label = fmt::format("x=[{},{},{},{}] w=[{},{},{},{}] stride={} pad={} x_zero={}{}{}", n, ch, h, w, o_ch, ch, kernel,
-                        kernel, stride, pad, x_zero, bias ? " bias" : "", out_label(o));
+  c.label = fmt::format("x=[{},{},{},{}] w=[{},{},{},{}] stride={} pad={} x_zero={}{}{}{}", n, ch, h, w, o_ch, ch, kernel,
+                        kernel, stride, pad, x_zero, bias ? " bias" : "", out_label(o),
+                        pool > 0 ? fmt::format(" maxpool={}", pool) : std::string());
   c.op_object = &ops::qconv2d;
   c.inputs = {{Shape{n, ch, h, w}, DType::u8}, {Shape{o_ch, ch, kernel, kernel}, DType::i8}};
   c.generators = {integers(0, 255), integers(-127, 127)};
@@ -231,18 +233,32 @@ OpCase qconv2d_case(int64_t n, int64_t ch, int64_t h, int64_t w, int64_t o_ch, i
   }
   const size_t first = add_output_inputs(c, o, o_ch, d.patch());
   const size_t y_index = c.inputs.size();
-  c.outputs = {{Shape{n, o_ch, d.oh, d.ow}, o.dtype}};
+  c.outputs = {{Shape{n, o_ch, ph, pw}, o.dtype}};
   const Conv2dGeometry g{stride, stride, pad, pad};
   c.invoke = make_invoke(ops::qconv2d, [=](std::vector<Tensor>& t) {
-    return QConv2dArgs{t[0], t[1], bias ? t[2] : Tensor(), t[y_index], g, x_zero, make_output(o, t, first)};
+    return QConv2dArgs{t[0], t[1], bias ? t[2] : Tensor(), t[y_index], g, x_zero, make_output(o, t, first), pool};
   });
   c.reference = [=](const std::vector<std::vector<double>>& in, std::vector<std::vector<double>>& out) {
     std::vector<double> acc(static_cast<size_t>(d.n * d.o * d.oh * d.ow));
     kernels::qconv2d_acc_ref(in[0].data(), in[1].data(), bias ? in[2].data() : nullptr, acc.data(), d, x_zero);
     const int64_t plane = d.oh * d.ow, channels = d.o;
-    reference_output(o, in, first, acc, out[0], [=](int64_t i) { return (i / plane) % channels; });
+    if (pool == 0) {
+      reference_output(o, in, first, acc, out[0], [=](int64_t i) { return (i / plane) % channels; });
+      return;
+    }
+    // The definition: the whole output stage, then the max over each window.
+    std::vector<double> full(acc.size());
+    reference_output(o, in, first, acc, full, [=](int64_t i) { return (i / plane) % channels; });
+    for (int64_t p = 0; p < d.n * d.o; ++p)
+      for (int64_t r = 0; r < ph; ++r)
+        for (int64_t q = 0; q < pw; ++q) {
+          double best = -std::numeric_limits<double>::infinity();
+          for (int64_t i = 0; i < pool; ++i)
+            for (int64_t j = 0; j < pool; ++j) best = std::max(best, full[p * plane + (r * pool + i) * d.ow + q * pool + j]);
+          out[0][(p * ph + r) * pw + q] = best;
+        }
   };
-  c.cost = kernels::qconv2d_cost(d, bias, dtype_size(o.dtype));
+  c.cost = kernels::qconv2d_cost(d, bias, dtype_size(o.dtype), pool);
   return c;
 }
 
@@ -295,6 +311,18 @@ void add_quant_cases(std::vector<OpCase>& cases) {
   };
   for (const C& v : convs)
     cases.push_back(qconv2d_case(v.n, v.c, v.h, v.w, v.o, v.k, v.stride, v.pad, v.x_zero, v.bias, v.out));
+  // With a fused max-pool: the quantized CNN's conv + pool pairs at batch 1 and
+  // 64, odd conv outputs (the last row and column fall outside every window),
+  // 3x3 windows, more than one panel, f32 and u8 outputs.
+  struct P { int64_t n, c, h, w, o, k, stride, pad; int32_t x_zero; QuantOutSpec out; int64_t pool; };
+  const P pooled[] = {
+      {1, 1, 28, 28, 32, 3, 1, 0, 0, u8_relu, 2},   {64, 1, 28, 28, 32, 3, 1, 0, 0, u8_relu, 2},
+      {1, 32, 13, 13, 64, 3, 1, 0, 0, u8_relu, 2},  {64, 32, 13, 13, 64, 3, 1, 0, 0, u8_relu, 2},
+      {2, 3, 12, 17, 70, 3, 1, 1, 128, u8, 3},      {1, 5, 9, 8, 7, 2, 1, 0, 255, f32_relu, 2},
+      {3, 4, 11, 13, 20, 3, 2, 1, 9, u8_zp255, 2},  {1, 2, 6, 6, 17, 3, 1, 1, 33, u8, 1},
+  };
+  for (const P& v : pooled)
+    cases.push_back(qconv2d_case(v.n, v.c, v.h, v.w, v.o, v.k, v.stride, v.pad, v.x_zero, true, v.out, v.pool));
 
   cases.push_back(quantize_case({1}, 0.1f, 0, uniform(-1, 1), ""));
   cases.push_back(quantize_case({7, 13}, 0.05f, 128, uniform(-8, 8), ""));  // saturates at both ends

@@ -18,6 +18,6 @@ struct QuantOutSpec {
 OpCase qgemm_case(int64_t m, int64_t n, int64_t k, int32_t a_zero, bool bias, QuantOutSpec out);
 // qconv2d: x [n, c, h, w] u8 (zero point x_zero) * w [o, c, kernel, kernel] s8 (+ bias) -> y.
 OpCase qconv2d_case(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kernel, int64_t stride, int64_t pad,
-                    int32_t x_zero, bool bias, QuantOutSpec out);
+                    int32_t x_zero, bool bias, QuantOutSpec out, int64_t pool = 0);
 
 }  // namespace tinyopt::conformance

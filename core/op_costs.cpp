@@ -83,7 +83,7 @@ OpCost qgemm_cost(const QGemmArgs& a) {
   return k::qgemm_cost(a.m(), a.n(), a.k(), a.bias.defined(), esize(a.y));
 }
 OpCost qconv2d_cost(const QConv2dArgs& a) {
-  return k::qconv2d_cost(conv_dims(a.x, a.w, a.g), a.bias.defined(), esize(a.y));
+  return k::qconv2d_cost(conv_dims(a.x, a.w, a.g), a.bias.defined(), esize(a.y), a.pool);
 }
 OpCost quantize_cost(const QuantizeArgs& a) { return k::quantize_cost(a.x.numel()); }
 OpCost dequantize_cost(const DequantizeArgs& a) { return k::dequantize_cost(a.x.numel()); }

@@ -148,14 +148,24 @@ void QConv2dArgs::validate() const {
                 w.size(1), x.describe());
   const int64_t oh = Conv2dGeometry::out_size(x.size(2), w.size(2), g.stride_h, g.pad_h);
   const int64_t ow = Conv2dGeometry::out_size(x.size(3), w.size(3), g.stride_w, g.pad_w);
-  need_shape(y, {x.size(0), w.size(0), oh, ow}, op, "y");
+  TINYOPT_CHECK(pool >= 0, "qconv2d: fused max-pool size {} must be 0 (none) or positive", pool);
+  if (pool > 0) {
+    TINYOPT_CHECK(pool <= oh && pool <= ow, "qconv2d: a fused {}x{} max-pool needs a conv output at least that large, found {}x{}",
+                  pool, pool, oh, ow);
+    TINYOPT_CHECK(y.dtype() == DType::u8 || y.dtype() == DType::f32,
+                  "qconv2d: a fused max-pool pools u8 or f32 outputs, y is {}", y.describe());
+    need_shape(y, {x.size(0), w.size(0), oh / pool, ow / pool}, op, "y");
+  } else {
+    need_shape(y, {x.size(0), w.size(0), oh, ow}, op, "y");
+  }
   need_depth(w.size(1) * w.size(2) * w.size(3), op, "C*KH*KW");
   validate_layer_tail(x, w, bias, y, x_zero, out, op, "x_zero");
 }
 
 std::string QConv2dArgs::describe() const {
-  return fmt::format("x {} (zero point {}) w {}{} stride {}x{} pad {}x{} -> {}", x.describe(), x_zero, w.describe(),
-                     bias_text(bias), g.stride_h, g.stride_w, g.pad_h, g.pad_w, out.describe(y));
+  return fmt::format("x {} (zero point {}) w {}{} stride {}x{} pad {}x{}{} -> {}", x.describe(), x_zero, w.describe(),
+                     bias_text(bias), g.stride_h, g.stride_w, g.pad_h, g.pad_w,
+                     pool > 0 ? fmt::format(" + maxpool {}x{}", pool, pool) : std::string(), out.describe(y));
 }
 
 void QuantizeArgs::validate() const {

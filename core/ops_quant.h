@@ -63,6 +63,12 @@ struct QConv2dArgs {
   Conv2dGeometry g;
   int32_t x_zero = 0;
   QuantOutput out;
+  // A max-pool fused after the output stage: 0 = none, else pool x pool
+  // windows at stride pool, no padding; y is then [N, O, OH / pool, OW / pool]
+  // (floor), u8 or f32. The u8 stage is monotone (multipliers >= 0), so
+  // pooling the accumulators and requantizing only the winners is exact; a
+  // quantized CNN's conv + max-pool then requantizes a quarter of the outputs.
+  int64_t pool = 0;
 
   void validate() const;
   std::string describe() const;

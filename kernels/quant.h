@@ -182,11 +182,13 @@ inline OpCost qgemm_cost(int64_t m, int64_t n, int64_t k, bool has_bias, size_t 
   return {2.0 * m * n * k, double(m) * k + double(n) * k + (has_bias ? 4.0 * n : 0.0) + double(out_bytes) * m * n};
 }
 
-inline OpCost qconv2d_cost(const Conv2dDims& d, bool has_bias, size_t out_bytes) {
+// With a fused pool x pool max-pool only the pooled outputs are written.
+inline OpCost qconv2d_cost(const Conv2dDims& d, bool has_bias, size_t out_bytes, int64_t pool = 0) {
   const double outputs = double(d.n) * d.o * d.oh * d.ow;
+  const double written = pool > 0 ? double(d.n) * d.o * double(d.oh / pool) * double(d.ow / pool) : outputs;
   return {2.0 * outputs * double(d.patch()),
           double(d.n) * d.c * d.h * d.w + double(d.o) * d.patch() + (has_bias ? 4.0 * d.o : 0.0) +
-              double(out_bytes) * outputs};
+              double(out_bytes) * written};
 }
 
 // One divide, round, add and clamp per element (counted as 4 ops); f32 in, u8 out.

@@ -8,6 +8,7 @@
 #include "quant/quantization_plan.h"
 #include "quant/quantize_module.h"
 #include "quant/quantized_layer.h"
+#include "quant/quantized_model_builder.h"
 #include "quant/quantizer.h"
 
 namespace tinyopt::quant {
@@ -46,6 +47,7 @@ QuantizationReport analyze_quantization(nn::Model& fp32, nn::Model& int8, const 
   nn::Sequential& q = int8.sequential();
   nn::Sequential& f = fp32.sequential();
   f.set_training(false);
+  fuse_conv_max_pool(q, false);  // every layer's own output, as the FP32 model's (fused again below)
   for (size_t m = 0; m < q.size(); ++m) {
     if (auto* l = dynamic_cast<QuantizedLayer*>(&q.layer(m))) l->set_stats(&saturation[std::stoi(l->name())]);
     if (auto* in = dynamic_cast<Quantize*>(&q.layer(m))) in->set_stats(&report.input_saturation);
@@ -77,8 +79,10 @@ QuantizationReport analyze_quantization(nn::Model& fp32, nn::Model& int8, const 
       if (auto* l = dynamic_cast<QuantizedLayer*>(&q.layer(m))) l->set_stats(nullptr);
       if (auto* in = dynamic_cast<Quantize*>(&q.layer(m))) in->set_stats(nullptr);
     }
+    fuse_conv_max_pool(q, true);
     throw;
   }
+  fuse_conv_max_pool(q, true);
   for (size_t m = 0; m < q.size(); ++m) {
     if (auto* l = dynamic_cast<QuantizedLayer*>(&q.layer(m))) {
       l->set_stats(nullptr);

@@ -48,15 +48,20 @@ Tensor QuantizedReLU::forward(const Tensor& x) {
   return y.to(x.device());
 }
 
-Tensor QuantizedMaxPool2d::forward(const Tensor& x) {
+Tensor max_pool_u8(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad) {
   TINYOPT_CHECK(x.ndim() == 4 && x.dtype() == DType::u8, "quantized_maxpool2d: expected a u8 input [N, C, H, W], found {}",
                 x.describe());
-  const int64_t oh = Conv2dGeometry::out_size(x.size(2), kernel_, stride_, pad_);
-  const int64_t ow = Conv2dGeometry::out_size(x.size(3), kernel_, stride_, pad_);
+  const int64_t oh = Conv2dGeometry::out_size(x.size(2), kernel, stride, pad);
+  const int64_t ow = Conv2dGeometry::out_size(x.size(3), kernel, stride, pad);
   MaxPool2dArgs args{x.contiguous(), Tensor::empty({x.size(0), x.size(1), oh, ow}, DType::u8, x.device()), Tensor(),
-                     kernel_, stride_, pad_};
+                     kernel, stride, pad};
   ops::maxpool2d(args);
   return args.y;
+}
+
+Tensor QuantizedMaxPool2d::forward(const Tensor& x) {
+  if (fused_) return x;
+  return max_pool_u8(x, kernel_, stride_, pad_);
 }
 
 }  // namespace tinyopt::quant

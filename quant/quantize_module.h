@@ -51,12 +51,20 @@ class QuantizedMaxPool2d : public EvalOnlyModule {
       : kernel_(kernel_size), stride_(stride), pad_(padding) {}
   Tensor forward(const Tensor& x) override;
   std::string type() const override { return "quantized_maxpool2d"; }
+  int64_t kernel_size() const { return kernel_; }
+  int64_t stride() const { return stride_; }
+  int64_t padding() const { return pad_; }
+  // The conv before this layer pools (QuantizedConv2d::fuse_max_pool): pass the input through.
+  void mark_fused(bool fused = true) { fused_ = fused; }
+  bool fused() const { return fused_; }
 
  private:
   int64_t kernel_, stride_, pad_;
+  bool fused_ = false;
 };
 
 // Tensor-level helpers the modules and the reports share.
+Tensor max_pool_u8(const Tensor& x, int64_t kernel, int64_t stride, int64_t pad);
 Tensor quantize_tensor(const Tensor& x, QParams p);
 Tensor dequantize_tensor(const Tensor& x, QParams p);
 

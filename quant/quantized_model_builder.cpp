@@ -65,8 +65,20 @@ std::unique_ptr<nn::Sequential> build_quantized_sequential(
         break;
     }
   }
+  fuse_conv_max_pool(*seq);
   seq->set_training(false);
   return seq;
+}
+
+void fuse_conv_max_pool(nn::Sequential& seq, bool on) {
+  for (size_t i = 0; i + 1 < seq.layers().size(); ++i) {
+    auto* conv = dynamic_cast<QuantizedConv2d*>(seq.layers()[i].get());
+    auto* pool = dynamic_cast<QuantizedMaxPool2d*>(seq.layers()[i + 1].get());
+    if (conv == nullptr || pool == nullptr || !conv->u8_output()) continue;
+    if (pool->kernel_size() != pool->stride() || pool->padding() != 0) continue;
+    conv->fuse_max_pool(on ? pool->kernel_size() : 0);
+    pool->mark_fused(on);
+  }
 }
 
 }  // namespace tinyopt::quant

@@ -18,4 +18,11 @@ std::unique_ptr<nn::Sequential> build_quantized_sequential(
     nn::Sequential& skeleton, const QuantizationPlan& plan,
     const std::function<QuantizedLayerData(const PlanStep&)>& layer_data);
 
+// Fuses each u8 QuantizedConv2d that feeds a k x k, stride-k, unpadded
+// QuantizedMaxPool2d: the conv pools (its kernel requantizes only the window
+// maxima) and the pool layer passes its input through. Same outputs, fewer
+// requantizations; build_quantized_sequential applies it. With on = false it
+// is undone (the per-layer report compares every layer's own output).
+void fuse_conv_max_pool(nn::Sequential& seq, bool on = true);
+
 }  // namespace tinyopt::quant

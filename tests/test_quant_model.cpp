@@ -13,7 +13,9 @@
 #include "nn/reference_models.h"
 #include "nn/train.h"
 #include "quant/batch_rows.h"
+#include "quant/quantized_conv2d.h"
 #include "quant/quantized_layer.h"
+#include "quant/quantized_model_builder.h"
 #include "quant/quantizer.h"
 #include "tests/test_io_util.h"
 
@@ -144,6 +146,43 @@ TEST(QuantizeModel, OtherArchitecturesTrackFp32) {
     ASSERT_EQ(ref.shape(), got.shape()) << config.dump();
     ASSERT_EQ(got.dtype(), DType::f32);
     EXPECT_GT(sqnr_db(ref, got), 20.0) << config.dump();
+  }
+}
+
+// A u8 conv followed by a k x k, stride-k max-pool runs fused (the kernel
+// requantizes only the window maxima); the outputs must be the very bytes of
+// the unfused pair, for the reference CNN and for odd sizes, padding, stride
+// and 3x3 windows.
+TEST(QuantizeModel, FusedConvMaxPoolMatchesUnfusedBitForBit) {
+  std::vector<json> configs = {nn::cnn_config()};
+  configs.push_back({{"arch", "sequential"},
+                     {"input_shape", {3, 17, 15}},
+                     {"layers",
+                      {{{"type", "conv2d"}, {"in_channels", 3}, {"out_channels", 70}, {"kernel_size", 3}, {"stride", 1},
+                        {"padding", 1}},
+                       {{"type", "relu"}},
+                       {{"type", "maxpool2d"}, {"kernel_size", 3}},
+                       {{"type", "conv2d"}, {"in_channels", 70}, {"out_channels", 9}, {"kernel_size", 2}, {"stride", 2}},
+                       {{"type", "maxpool2d"}, {"kernel_size", 1}},
+                       {{"type", "flatten"}},
+                       {{"type", "linear"}, {"in_features", 36}, {"out_features", 4}}}}});
+  for (const json& config : configs) {
+    nn::Rng rng(21);
+    nn::Model fp32 = nn::build_model(config, &rng);
+    nn::Model q = quant::quantize_model(fp32, random_images(fp32, 64, 4));
+    int fused = 0;
+    for (size_t i = 0; i < q.sequential().size(); ++i)
+      if (auto* conv = dynamic_cast<quant::QuantizedConv2d*>(&q.sequential().layer(i)))
+        fused += conv->fused_max_pool() > 0;
+    EXPECT_GE(fused, 1) << config.dump();
+    for (int64_t batch : {1, 5}) {
+      const Tensor x = random_images(fp32, batch, 9);
+      const Tensor with_fusion = q.forward(x);
+      quant::fuse_conv_max_pool(q.sequential(), false);
+      const Tensor without = q.forward(x);
+      quant::fuse_conv_max_pool(q.sequential(), true);
+      EXPECT_TRUE(bitwise_equal(with_fusion, without)) << config.dump() << " batch " << batch;
+    }
   }
 }
 

@@ -22,6 +22,14 @@ void qgemm_onednn_run(const QGemmArgs& args);
 bool qconv2d_onednn_supports(const QConv2dArgs& args);  // qconv2d_onednn.cpp
 void qconv2d_onednn_run(const QConv2dArgs& args);
 
+// Runs `unfused` (a variant without a fused max-pool) and then, when
+// args.pool > 0, the max-pool kernel on its output (qconv2d_pool.cpp).
+void qconv2d_then_pool(const QConv2dArgs& args, void (*unfused)(const QConv2dArgs&));
+template <void (*Unfused)(const QConv2dArgs&)>
+void qconv2d_pooled_by_parts(const QConv2dArgs& args) {
+  qconv2d_then_pool(args, Unfused);
+}
+
 bool quantize_supports(const QuantizeArgs& args);   // quantize.cpp
 void quantize_run(const QuantizeArgs& args);
 bool dequantize_supports(const DequantizeArgs& args);

@@ -180,6 +180,34 @@ void store_tile_channels_last(const DirectConv& dc, const int32_t* tile, int row
   }
 }
 
+// Fused max-pool, first half: a tile's accumulators plus their correction
+// (bias, zero point) into the image's i32 staging [pixels][ld] (ld = O rounded
+// up to 16), as whole vectors (the lanes past O hold corrections of zero).
+__attribute__((target("avx512f"))) void stage_tile_acc(const int32_t* tile, int rows, int vectors,
+                                                       const int32_t* corr, int32_t* acc, int64_t ld) {
+  for (int r = 0; r < rows; ++r)
+    for (int v = 0; v < vectors; ++v)
+      _mm512_storeu_si512(acc + r * ld + 16 * v,
+                          _mm512_add_epi32(_mm512_load_si512(tile + r * qblocked::kNrVnni + 16 * v),
+                                           _mm512_loadu_si512(corr + 16 * v)));
+}
+
+// Second half: the maxima of `rows` pooled pixels' pool x pool windows
+// (pooled pixel r's window starts at acc + r * pool * ld, input rows `row_step`
+// apart) into a tile, `vectors` vectors of 16 channels each.
+__attribute__((target("avx512f"))) void pool_tile_acc(const int32_t* acc, int64_t ld, int64_t row_step, int64_t pool,
+                                                      int rows, int vectors, int32_t* tile) {
+  for (int r = 0; r < rows; ++r)
+    for (int v = 0; v < vectors; ++v) {
+      const int32_t* window = acc + r * pool * ld + 16 * v;
+      __m512i m = _mm512_loadu_si512(window);
+      for (int64_t i = 0; i < pool; ++i)
+        for (int64_t j = 0; j < pool; ++j)
+          m = _mm512_max_epi32(m, _mm512_loadu_si512(window + i * row_step + j * ld));
+      _mm512_store_si512(tile + r * qblocked::kNrVnni + 16 * v, m);
+    }
+}
+
 // The VNNI path: per image, padded channels-last copy -> 6-pixel x 64-channel
 // tiles -> channels-last staging -> NCHW.
 void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) {
@@ -210,6 +238,26 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
   const size_t y_esize = dtype_size(args.y.dtype());
   const uint8_t* x = args.x.data<uint8_t>();
 
+  // A fused max-pool (u8 outputs only; qconv2d_blocked_run sends others by
+  // parts): the corrected accumulators go to an i32 staging buffer, and only
+  // each window's maximum goes through the output stage.
+  const int64_t pool = args.pool;
+  TINYOPT_CHECK(pool == 0 || out.dtype == DType::u8, "qconv2d cpu.blocked: fused max-pool on a {} output",
+                dtype_name(out.dtype));
+  const int64_t pooled_h = pool > 0 ? d.oh / pool : d.oh, pooled_w = pool > 0 ? d.ow / pool : d.ow;
+  const int64_t out_pixels = pooled_h * pooled_w;
+  const int64_t acc_ld = (d.o + 15) / 16 * 16;
+  const auto staged_vectors = [&](int64_t panel) {
+    return static_cast<int>((std::min<int64_t>(kNrVnni, acc_ld - panel * kNrVnni)) / 16);
+  };
+  std::vector<int32_t> corr16(static_cast<size_t>(w->panels * kNrVnni), 0), zero_corr;
+  if (pool > 0) {
+    std::copy(corr.begin(), corr.end(), corr16.begin());
+    zero_corr.assign(static_cast<size_t>(d.o), 0);
+  }
+  const int64_t pool_row_tiles = (pooled_w + kConvRowsMax - 1) / kConvRowsMax;
+  const int64_t pool_items = pooled_h * pool_row_tiles * w->panels;
+
   const int threads = omp_get_max_threads();
   const double macs = double(d.n) * double(d.o) * double(pixels) * double(d.patch());
   // Work in multiply-add units: an output's requantization and transposes
@@ -220,14 +268,16 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
   const bool by_tile = !by_image && threads > 1 && items > 1 && work >= 1e6;
   parallel_for_if(by_image, d.n, [&](int64_t n) {
     static thread_local ScratchBuffer<uint8_t> hwc_scratch, unpadded_scratch, stage_scratch;
+    static thread_local ScratchBuffer<int32_t> acc_scratch;
     uint8_t* hwc = hwc_scratch.get(image_bytes);
     std::memset(hwc + image_bytes - 64, 0, 64);
     uint8_t* unpadded = d.pad_h || d.pad_w ? unpadded_scratch.get(static_cast<size_t>(d.c * d.h * d.w)) : nullptr;
     padded_channels_last(x + n * d.c * d.h * d.w, d, static_cast<uint8_t>(args.x_zero), hwc, unpadded);
-    uint8_t* stage = stage_scratch.get(static_cast<size_t>(pixels * d.o) * y_esize);
+    uint8_t* stage = stage_scratch.get(static_cast<size_t>(out_pixels * d.o) * y_esize);
     QuantOutputStage stage_out = out;
     stage_out.y = stage;
-    const DirectConv dc{w.get(), corr.data(), &stage_out, vector_u8, d.o};
+    const DirectConv dc{w.get(), pool > 0 ? zero_corr.data() : corr.data(), &stage_out, vector_u8, d.o};
+    int32_t* acc = pool > 0 ? acc_scratch.get(static_cast<size_t>(pixels * acc_ld)) : nullptr;
     parallel_for_if(by_tile, items, [&](int64_t item) {
       const int64_t panel = item % w->panels, tile_in_row = item / w->panels;
       const int64_t oh = tile_in_row / row_tiles, ow0 = (tile_in_row % row_tiles) * tile_width;
@@ -236,14 +286,28 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
       const uint8_t* a = hwc + (oh * d.stride_h * wp + ow0 * d.stride_w) * d.c;
       kTileConv[panel_vectors(panel)][rows](d.kh, groups_per_row, a, d.stride_w * d.c, wp * d.c,
                                             static_cast<const int8_t*>(w->panel(panel)), tile);
-      store_tile_channels_last(dc, tile, rows, panel * kNrVnni, oh * d.ow + ow0);
+      if (pool > 0)
+        stage_tile_acc(tile, rows, staged_vectors(panel), corr16.data() + panel * kNrVnni,
+                       acc + (oh * d.ow + ow0) * acc_ld + panel * kNrVnni, acc_ld);
+      else
+        store_tile_channels_last(dc, tile, rows, panel * kNrVnni, oh * d.ow + ow0);
     });
-    char* y_image = static_cast<char*>(out.y) + static_cast<size_t>(n * d.o * pixels) * y_esize;
+    if (pool > 0)  // the window maxima, through the output stage, pooled row by pooled row
+      parallel_for_if(by_tile, pool_items, [&](int64_t item) {
+        const int64_t panel = item % w->panels, tile_in_row = item / w->panels;
+        const int64_t ph = tile_in_row / pool_row_tiles, pw0 = (tile_in_row % pool_row_tiles) * kConvRowsMax;
+        const int rows = static_cast<int>(std::min<int64_t>(kConvRowsMax, pooled_w - pw0));
+        alignas(64) int32_t tile[kConvRowsMax * kNrVnni];
+        pool_tile_acc(acc + (ph * pool * d.ow + pw0 * pool) * acc_ld + panel * kNrVnni, acc_ld, d.ow * acc_ld, pool,
+                      rows, staged_vectors(panel), tile);
+        store_tile_channels_last(dc, tile, rows, panel * kNrVnni, ph * pooled_w + pw0);
+      });
+    char* y_image = static_cast<char*>(out.y) + static_cast<size_t>(n * d.o * out_pixels) * y_esize;
     if (y_esize == 1)
-      transpose_u8(stage, pixels, d.o, d.o, reinterpret_cast<uint8_t*>(y_image), pixels);
+      transpose_u8(stage, out_pixels, d.o, d.o, reinterpret_cast<uint8_t*>(y_image), out_pixels);
     else
-      transpose_u32(reinterpret_cast<const uint32_t*>(stage), pixels, d.o, d.o, reinterpret_cast<uint32_t*>(y_image),
-                    pixels);
+      transpose_u32(reinterpret_cast<const uint32_t*>(stage), out_pixels, d.o, d.o,
+                    reinterpret_cast<uint32_t*>(y_image), out_pixels);
   });
 }
 
@@ -258,7 +322,17 @@ void qconv2d_blocked_run(const QConv2dArgs& args) {
   const int64_t pixels = d.out_pixels(), patch = d.patch();
   if (d.n == 0 || d.o == 0 || pixels == 0) return;
   if (qgemm_blocked_isa() == QGemmIsa::avx512_vnni) {
-    qconv2d_vnni_direct(args, d);
+    if (args.pool == 0 || args.y.dtype() == DType::u8) {
+      qconv2d_vnni_direct(args, d);
+    } else {
+      qconv2d_then_pool(args, [](const QConv2dArgs& a) {
+        qconv2d_vnni_direct(a, conv2d_dims(a.x, a.w, a.g));
+      });
+    }
+    return;
+  }
+  if (args.pool > 0) {
+    qconv2d_then_pool(args, qconv2d_blocked_run);  // the im2col path below, then the pool
     return;
   }
   const auto w = packed_qweights_hwc(args.w, qgemm_blocked_isa());

@@ -46,8 +46,9 @@ __global__ void qconv2d_naive_kernel(const uint8_t* x, const int8_t* w, const in
 
 bool qconv2d_cuda_supports(const QConv2dArgs& args) {
   const auto ok = [](const Tensor& t) { return !t.defined() || (t.is_contiguous() && t.device().is_cuda()); };
-  return ok(args.x) && ok(args.w) && ok(args.bias) && ok(args.y) && ok(args.out.multiplier) && ok(args.out.shift) &&
-         ok(args.out.scale);
+  // No fused max-pool here (QuantizedConv2d pools separately on a GPU).
+  return args.pool == 0 && ok(args.x) && ok(args.w) && ok(args.bias) && ok(args.y) && ok(args.out.multiplier) &&
+         ok(args.out.shift) && ok(args.out.scale);
 }
 
 void qconv2d_naive_run(const QConv2dArgs& args) {
