@@ -224,9 +224,13 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
     const int64_t nv = (std::min<int64_t>(kNrVnni, d.o - panel * kNrVnni) + 15) / 16;
     return nv == 3 ? 4 : static_cast<int>(nv);
   };
+  // With a fused pool only the outputs some window covers are computed (the
+  // CNN's second conv: 10 x 10 of its 11 x 11).
+  const int64_t used_h = args.pool > 0 ? d.oh / args.pool * args.pool : d.oh;
+  const int64_t used_w = args.pool > 0 ? d.ow / args.pool * args.pool : d.ow;
   const int max_rows = conv_tile_rows(panel_vectors(0));
-  const int64_t row_tiles = (d.ow + max_rows - 1) / max_rows, tile_width = (d.ow + row_tiles - 1) / row_tiles;
-  const int64_t items = d.oh * row_tiles * w->panels;
+  const int64_t row_tiles = (used_w + max_rows - 1) / max_rows, tile_width = (used_w + row_tiles - 1) / row_tiles;
+  const int64_t items = used_h * row_tiles * w->panels;
   std::vector<int32_t> corr(static_cast<size_t>(d.o));
   const int32_t* bias = args.bias.defined() ? args.bias.data<int32_t>() : nullptr;
   for (int64_t o = 0; o < d.o; ++o)
@@ -281,7 +285,7 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
     parallel_for_if(by_tile, items, [&](int64_t item) {
       const int64_t panel = item % w->panels, tile_in_row = item / w->panels;
       const int64_t oh = tile_in_row / row_tiles, ow0 = (tile_in_row % row_tiles) * tile_width;
-      const int rows = static_cast<int>(std::min<int64_t>(tile_width, d.ow - ow0));
+      const int rows = static_cast<int>(std::min<int64_t>(tile_width, used_w - ow0));
       alignas(64) int32_t tile[kConvRowsMax * kNrVnni];
       const uint8_t* a = hwc + (oh * d.stride_h * wp + ow0 * d.stride_w) * d.c;
       kTileConv[panel_vectors(panel)][rows](d.kh, groups_per_row, a, d.stride_w * d.c, wp * d.c,
