@@ -38,10 +38,17 @@ int64_t inject_host_allocation_failure(int64_t nth) { return fail_countdown().ex
 TrackingAllocator& TrackingAllocator::of(Device device) {
   static std::mutex registry_mutex;
   static std::map<std::pair<int, int>, std::unique_ptr<TrackingAllocator>> registry;
-  std::lock_guard<std::mutex> lock(registry_mutex);
-  auto& slot = registry[{static_cast<int>(device.type), device.index}];
-  if (!slot) slot.reset(new TrackingAllocator(device));
-  return *slot;
+  const auto lookup = [](Device d) -> TrackingAllocator& {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    auto& slot = registry[{static_cast<int>(d.type), d.index}];
+    if (!slot) slot.reset(new TrackingAllocator(d));
+    return *slot;
+  };
+  if (device == Device::cpu()) {  // every host tensor: no lock, no map lookup
+    static TrackingAllocator& host = lookup(Device::cpu());
+    return host;
+  }
+  return lookup(device);
 }
 
 namespace {

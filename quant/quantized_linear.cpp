@@ -14,13 +14,15 @@ Tensor QuantizedLinear::forward(const Tensor& x) {
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_features();
   const DType out_dtype = stats_ || !u8_output() ? (u8_output() ? DType::i32 : DType::f32) : DType::u8;
-  QGemmArgs args{x.contiguous().reshape({rows, in_features()}), weight(), bias_tensor(),
+  // (A 2-D input, the usual case, needs no reshape either way.)
+  const bool matrix = x.ndim() == 2;
+  QGemmArgs args{matrix ? x.contiguous() : x.contiguous().reshape({rows, in_features()}), weight(), bias_tensor(),
                  Tensor::empty({rows, out_features()}, out_dtype, x.device()), input_qparams().zero_point,
                  output_mode(out_dtype == DType::i32, x.device())};
   ops::qgemm(args);
   Tensor y = args.y;
   if (u8_output() && stats_) y = requantize_counting(y, out_features(), 1);
-  return y.reshape(out_shape);
+  return matrix ? y : y.reshape(out_shape);
 }
 
 }  // namespace tinyopt::quant
