@@ -95,6 +95,14 @@ ModelFile quantized_mlp() {
   return file_of(q);
 }
 
+ModelFile quantized_single_linear() {
+  const json config = sequential({6}, {{{"type", "linear"}, {"in_features", 6}, {"out_features", 4}}});
+  nn::Rng rng(5);
+  nn::Model fp32 = nn::build_model(config, &rng);
+  nn::Model q = quant::quantize_model(fp32, images_for(fp32, 32, 6));
+  return file_of(q);
+}
+
 TEST(QuantizedModelFileHardening, BadScalesAreRefusedNamingTheTensorAndChannel) {
   const ModelFile good = quantized_mlp();
   ASSERT_NO_THROW(nn::load_model_from_bytes(good.bytes(), "good"));
@@ -108,6 +116,17 @@ TEST(QuantizedModelFileHardening, BadScalesAreRefusedNamingTheTensorAndChannel) 
     expect_refused(good, [&](ModelFile& f) { f.tensors["0.output_scale"] = f32_1(bad); },
                    {"0.output_scale", "finite positive"});
   }
+  // Finite and positive, but their product, a layer's f32 output scale, is not a finite positive f32
+  // (Inf made every zero accumulator NaN, 0 every output 0). One linear layer: quantize -> f32 logits.
+  const ModelFile single = quantized_single_linear();
+  expect_refused(single, [](ModelFile& f) {
+    f.tensors["0.input_scale"] = f32_1(1e30f);
+    mutable_tensor(f, "0.weight_scale").data<float>()[1] = 1e30f;
+  }, {"0: output scale", "weight_scale[1]", "not a finite positive f32"});
+  expect_refused(single, [](ModelFile& f) {
+    f.tensors["0.input_scale"] = f32_1(1e-30f);
+    mutable_tensor(f, "0.weight_scale").data<float>()[0] = 1e-30f;
+  }, {"0: output scale", "weight_scale[0]", "not a finite positive f32"});
   // Finite and positive, but the requantization multiplier in_scale * w_scale / out_scale leaves the fixed-point range.
   expect_refused(good, [](ModelFile& f) {
     f.tensors["0.input_scale"] = f32_1(1e30f);
@@ -151,8 +170,8 @@ TEST(QuantizedModelFileHardening, ShapeCountAndDtypeMismatchesNameTheTensor) {
   // A layer count that disagrees with the tensors, a config whose in_features chain breaks.
   expect_refused(good, [](ModelFile& f) { f.config["layers"][2]["out_features"] = 6; }, {"2.weight", "shape"});
   expect_refused(good, [](ModelFile& f) { f.config["layers"][2]["in_features"] = 4; }, {"layer 2", "in_features"});
-  expect_refused(good, [](ModelFile& f) { f.config["quantization"]["layers"] = json({0}); },
-                 {"quantization.layers", "[0,2]"});
+  expect_refused(good, [](ModelFile& f) { f.config["quantization"]["layers"] = json::array({0}); },
+                 {"quantization.layers", "is [0] but this architecture quantizes layers [0,2]"});
   expect_refused(good, [](ModelFile& f) { f.config["arch"] = "gpt"; }, {"only sequential models can be quantized"});
 }
 
