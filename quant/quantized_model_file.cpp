@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "nn/sparse_linear.h"
-
 #include "quant/quantization_plan.h"
 #include "quant/quantized_model_builder.h"
 
