@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
@@ -13,6 +14,11 @@
 #include "io/safetensors.h"
 #include "nn/char_tokenizer.h"
 #include "nn/model.h"
+#include "nn/sparse_linear.h"
+#include "olympics/event.h"
+#include "olympics/recipe.h"
+#include "quant/quantized_layer.h"
+#include "quant/quantizer.h"
 
 namespace tinyopt::fuzz {
 
@@ -128,6 +134,112 @@ void gpt_vocab_body(const std::string& bytes) {
   }
 }
 
+// Recipes: an accepted recipe must give valid settings for every event, and
+// the settings it gives must survive being written back as a recipe.
+void recipe_body(const std::string& bytes) {
+  const olympics::Recipe r = olympics::parse_recipe_text(bytes, kName, "fuzz");
+  FUZZ_INVARIANT(!r.name.empty() && r.name.size() <= 64, "name '{}'", r.name);
+  const olympics::Recipe again = olympics::parse_recipe(r.json, "round-trip", "fuzz");
+  FUZZ_INVARIANT(again.name == r.name && again.skip_unavailable == r.skip_unavailable, "round trip changed the recipe");
+  for (const olympics::Event& e : olympics::all_events()) {
+    const olympics::RecipeSettings s = r.for_event(e);
+    FUZZ_INVARIANT(s.batch_size >= 1 && s.threads >= 0 && !s.backend.empty(), "event {}: {}", e.key, s.to_json().dump());
+    FUZZ_INVARIANT(!s.prune || (s.prune->sparsity > 0 && s.prune->sparsity < 1), "event {}: sparsity", e.key);
+    // One event's settings, written as a recipe of their own, read back the same.
+    const nlohmann::json written = s.to_json();
+    const olympics::Recipe one = olympics::parse_recipe(written, "settings", "fuzz");
+    FUZZ_INVARIANT(one.for_event(e).to_json() == written, "event {}: settings {} changed on the way back", e.key,
+                   written.dump());
+  }
+}
+
+// Two deterministic rows of inputs for a model of per-sample shape `shape`.
+Tensor probe_input(const Shape& shape) {
+  Tensor x = Tensor::empty(shape, DType::f32);
+  float* p = x.data<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) p[i] = static_cast<float>((i * 7919) % 257) / 64.0f - 2.0f;
+  return x;
+}
+
+// Inference is run only on small models: the fuzzer's files are at most a few
+// KB, but a config may still declare a large input (its parameters are bounded by
+// the file, its activations are not), and the point is the loader's checks.
+constexpr int64_t kMaxProbeElements = 1 << 14;
+
+bool small_enough_to_run(nn::Model& m) {
+  if (m.kind != nn::ModelKind::sequential || m.sample_numel() > kMaxProbeElements) return false;
+  for (const auto& layer : m.sequential().layers())
+    if (layer->type() == "conv2d" || layer->type() == "quantized_conv2d" || layer->type() == "maxpool2d") {
+      // Output sizes of convolutions grow with channels; keep the work bounded.
+      uint64_t params = 0;
+      for (nn::Parameter* p : m.module->parameters()) params += static_cast<uint64_t>(p->value.numel());
+      return params * static_cast<uint64_t>(m.sample_numel()) <= (uint64_t{1} << 26);
+    }
+  return true;
+}
+
+// Quantized model files: on top of the model round trip, an accepted file's
+// quantized layers hold what the format promises (weights in [-127, 127],
+// finite positive scales, u8 zero points), and a forward pass on a small
+// model runs through the INT8 kernels without a sanitizer report and gives
+// the logits shape.
+void quant_model_body(const std::string& bytes) {
+  model_body(bytes);  // round trip (throws the same Error as below when refused)
+  nn::Model m = nn::load_model_from_bytes(bytes, kName);
+  if (!quant::is_quantized(m)) return;
+  for (const auto& layer : m.sequential().layers()) {
+    const auto* q = dynamic_cast<const quant::QuantizedLayer*>(layer.get());
+    if (q == nullptr) continue;
+    const int8_t* w = q->weight().data<int8_t>();
+    for (int64_t i = 0; i < q->weight().numel(); ++i) FUZZ_INVARIANT(w[i] >= -127, "{}: weight -128", q->name());
+    const float* s = q->weight_scale().data<float>();
+    for (int64_t i = 0; i < q->weight_scale().numel(); ++i)
+      FUZZ_INVARIANT(std::isfinite(s[i]) && s[i] > 0, "{}: weight scale {}", q->name(), s[i]);
+    const quant::QParams in = q->input_qparams();
+    FUZZ_INVARIANT(std::isfinite(in.scale) && in.scale > 0 && in.zero_point >= 0 && in.zero_point <= 255,
+                   "{}: input qparams {} {}", q->name(), in.scale, in.zero_point);
+  }
+  if (!small_enough_to_run(m)) return;
+  const Tensor y = m.forward(probe_input(m.batch_shape(2)));
+  FUZZ_INVARIANT(y.ndim() >= 1 && y.size(0) == 2, "output {}", y.describe());
+}
+
+// Models with CSR layers: on top of the model round trip, every sparse layer
+// of an accepted file multiplies like its dense equivalent (spmm against a
+// plain dense loop) on a small probe.
+void csr_model_body(const std::string& bytes) {
+  model_body(bytes);
+  nn::Model m = nn::load_model_from_bytes(bytes, kName);
+  if (m.kind != nn::ModelKind::sequential) return;
+  for (const auto& layer : m.sequential().layers()) {
+    auto* s = dynamic_cast<nn::SparseLinear*>(layer.get());
+    if (s == nullptr) continue;
+    const int64_t in = s->in_features(), out = s->out_features();
+    FUZZ_INVARIANT(s->nnz() <= in * out, "{}: {} stored values in a {}x{} weight", s->name(), s->nnz(), out, in);
+    if (in * out > kMaxProbeElements) continue;
+    const Tensor w = s->to_dense();
+    const Tensor x = probe_input(Shape({2, in}));
+    const Tensor y = s->forward(x);
+    FUZZ_INVARIANT(y.ndim() == 2 && y.size(0) == 2 && y.size(1) == out, "{}: output {}", s->name(), y.describe());
+    const float* wp = w.data<float>();
+    const float* xp = x.data<float>();
+    const float* yp = y.data<float>();
+    const float* bp = s->has_bias() ? s->bias.value.data<float>() : nullptr;
+    for (int64_t r = 0; r < 2; ++r)
+      for (int64_t o = 0; o < out; ++o) {
+        double ref = bp ? bp[o] : 0.0, mag = bp ? std::fabs(bp[o]) : 0.0;
+        for (int64_t k = 0; k < in; ++k) {
+          ref += static_cast<double>(wp[o * in + k]) * xp[r * in + k];
+          mag += std::fabs(static_cast<double>(wp[o * in + k]) * xp[r * in + k]);
+        }
+        const double got = yp[r * out + o];
+        if (!std::isfinite(ref) || !std::isfinite(mag) || mag > 1e30) continue;  // overflow: order decides
+        FUZZ_INVARIANT(std::fabs(got - ref) <= 1e-5 * mag + 1e-30, "{}: y[{}, {}] = {} but the dense product is {}",
+                       s->name(), r, o, got, ref);
+      }
+  }
+}
+
 template <void (*Body)(const std::string&)>
 bool guarded(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
@@ -145,7 +257,8 @@ const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
       {"safetensors", guarded<safetensors_body>}, {"model", guarded<model_body>},
       {"npy", guarded<npy_body>},                 {"idx", guarded<idx_body>},
-      {"gpt_vocab", guarded<gpt_vocab_body>},
+      {"gpt_vocab", guarded<gpt_vocab_body>},     {"recipe", guarded<recipe_body>},
+      {"quant_model", guarded<quant_model_body>}, {"csr_model", guarded<csr_model_body>},
   };
   return all;
 }

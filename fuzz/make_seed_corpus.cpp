@@ -1,6 +1,8 @@
 // Writes the fuzz seed corpora: small valid files of every kind the fuzz
 // targets parse, made with tinyopt's own writers (plus the few encodings the
-// writers never produce: F16/BF16 safetensors, uncompressed IDX).
+// writers never produce: F16/BF16 safetensors, uncompressed IDX, i64 CSR
+// row offsets). Quantized and CSR models go both to their own targets'
+// corpora and to the "model" target's.
 // Usage: tinyopt_fuzz_seeds OUT_DIR   (scripts/fuzz.sh --seeds writes fuzz/corpus)
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +13,10 @@
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "nn/model.h"
+#include "olympics/recipe.h"
+#include "prune/magnitude_pruner.h"
+#include "prune/sparse_model.h"
+#include "quant/quantizer.h"
 
 using namespace tinyopt;
 namespace fs = std::filesystem;
@@ -85,6 +91,95 @@ void model_seeds() {
   save_model_seed("gpt_tied", gpt, {"a", "b", "c", " "}, /*drop_lm_head=*/true);
 }
 
+std::string model_bytes(nn::Model& m) {
+  std::map<std::string, std::string> meta = {{"config", m.config.dump()}};
+  return serialize_safetensors(m.state_dict(), meta);
+}
+
+// A seed for `target` and for the generic "model" target.
+void write_model_seed(const std::string& target, const std::string& name, const std::string& bytes) {
+  write_bytes(target, name, bytes);
+  write_bytes("model", target + "_" + name, bytes);
+}
+
+nlohmann::json sequential(const nlohmann::json& input_shape, const nlohmann::json& layers) {
+  return {{"arch", "sequential"}, {"input_shape", input_shape}, {"layers", layers}};
+}
+
+// Small FP32 models of the layer combinations the INT8 plan distinguishes,
+// quantized with random calibration data: u8 between layers (fused ReLU,
+// maxpool, flatten, dropout), f32 output, a float-only gelu (dequantize,
+// then quantize again), a layer without bias.
+void quant_model_seeds() {
+  const nlohmann::json mlp = sequential(
+      {6}, {{{"type", "linear"}, {"in_features", 6}, {"out_features", 5}},
+            {{"type", "relu"}},
+            {{"type", "dropout"}, {"p", 0.1}},
+            {{"type", "linear"}, {"in_features", 5}, {"out_features", 4}, {"bias", false}},
+            {{"type", "gelu"}},
+            {{"type", "linear"}, {"in_features", 4}, {"out_features", 3}}});
+  const nlohmann::json cnn = sequential(
+      {1, 6, 6}, {{{"type", "conv2d"}, {"in_channels", 1}, {"out_channels", 2}, {"kernel_size", 3}, {"padding", 1}},
+                  {{"type", "relu"}},
+                  {{"type", "maxpool2d"}, {"kernel_size", 2}},
+                  {{"type", "conv2d"}, {"in_channels", 2}, {"out_channels", 3}, {"kernel_size", 2}, {"stride", 1}},
+                  {{"type", "flatten"}},
+                  {{"type", "linear"}, {"in_features", 12}, {"out_features", 2}}});
+  int seed = 3;
+  for (const auto& [name, config] : {std::pair{"mlp", mlp}, std::pair{"cnn", cnn}}) {
+    nn::Rng rng(seed++);
+    nn::Model fp32 = nn::build_model(config, &rng);
+    Tensor images = Tensor::empty(fp32.batch_shape(16), DType::f32);
+    for (int64_t i = 0; i < images.numel(); ++i) images.data<float>()[i] = static_cast<float>(rng.uniform(-1, 1));
+    nn::Model q = quant::quantize_model(fp32, images);
+    write_model_seed("quant_model", name, model_bytes(q));
+  }
+}
+
+// Pruned MLPs in CSR: i32 and i64 row offsets, empty rows (whole neurons
+// pruned), a layer without bias, and a fully empty weight.
+void csr_model_seeds() {
+  const nlohmann::json mlp = sequential(
+      {5}, {{{"type", "linear"}, {"in_features", 5}, {"out_features", 6}},
+            {{"type", "relu"}},
+            {{"type", "linear"}, {"in_features", 6}, {"out_features", 3}, {"bias", false}}});
+  nn::Rng rng(11);
+  nn::Model dense = nn::build_model(mlp, &rng);
+  prune::MagnitudePruner::prune_global(prune::prunable_weights(dense), 0.7);
+  nn::Model sparse = prune::to_sparse(dense, 0.0);
+  write_model_seed("csr_model", "mlp_i32", model_bytes(sparse));
+  // i64 row offsets (PyTorch's default index type), the loader's other form.
+  std::map<std::string, Tensor> tensors = sparse.state_dict();
+  for (auto& [name, t] : tensors) {
+    if (!name.ends_with(".row_ptr")) continue;
+    Tensor wide = Tensor::empty(t.shape(), DType::i64);
+    for (int64_t i = 0; i < t.numel(); ++i) wide.data<int64_t>()[i] = t.data<int32_t>()[i];
+    t = wide;
+  }
+  write_model_seed("csr_model", "mlp_i64", serialize_safetensors(tensors, {{"config", sparse.config.dump()}}));
+  // Every weight zero: nnz = 0, row_ptr all zeros.
+  nn::Model zero = nn::build_model(mlp, &rng);
+  for (nn::Parameter* p : zero.module->parameters())
+    if (p->name.ends_with(".weight")) p->value.fill(0.0);
+  nn::Model empty = prune::to_sparse(zero, 0.0);
+  write_model_seed("csr_model", "all_zero", model_bytes(empty));
+}
+
+// The built-in recipes, and hand-written ones using the forms they do not:
+// techniques turned on with `true`, off with false/null, per-event overrides
+// of every key, an open-division model path.
+void recipe_seeds() {
+  for (const std::string& name : olympics::builtin_recipe_names())
+    write_bytes("recipe", name, olympics::builtin_recipe_text(name));
+  write_bytes("recipe", "forms", R"({"name": "forms_1.0+x", "description": "seed", "backend": "matmul=cpu.naive,conv2d=cpu.blocked",
+"threads": 2, "single_stream_threads": 1, "batch_size": 64, "int8": true, "prune": false, "kv_cache": false,
+"skip_unavailable": false,
+"events": {"mlp": {"int8": null, "prune": {"sparsity": 0.25, "structured": true}},
+           "cnn": {"int8": {"observer": "percentile", "calibration": 100}, "threads": 0},
+           "gpt": {"kv_cache": true, "batch_size": 1, "model": "mine.safetensors", "backend": "auto"}}})");
+  write_bytes("recipe", "minimal", "{}");
+}
+
 void npy_seeds() {
   fs::create_directories(g_out / "npy");
   save_npy((g_out / "npy" / "f32_2x3").string(), filled({2, 3}, DType::f32));
@@ -137,6 +232,9 @@ int main(int argc, char** argv) {
     npy_seeds();
     idx_seeds();
     gpt_vocab_seeds();
+    quant_model_seeds();
+    csr_model_seeds();
+    recipe_seeds();
   } catch (const Error& e) {
     std::fprintf(stderr, "tinyopt_fuzz_seeds: %s\n", e.what());
     return 1;

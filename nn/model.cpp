@@ -80,7 +80,7 @@ std::string shape_str(const std::vector<int64_t>& s) { return Shape(s).str(); }
 struct ParamBudget {
   static constexpr uint64_t kSlackBytes = uint64_t{64} << 20;
   uint64_t used = 0;
-  std::optional<uint64_t> available;  // bytes of f32 tensors in the file being loaded
+  std::optional<uint64_t> available;  // 4 bytes per element of the file's tensors (file_parameter_bytes)
 
   // count = product of `factors` (parameters about to be allocated).
   void add(std::initializer_list<uint64_t> factors, const std::string& where) {
@@ -143,7 +143,10 @@ Model build_sequential(const json& config, Rng* rng, ParamBudget& budget) {
       TINYOPT_CHECK(shape.size() == 1 && shape[0] == in,
                     "{}: in_features {} does not match its input of per-sample shape {} (flatten first?)", where, in,
                     shape_str(shape));
-      seq->append(std::make_unique<SparseLinear>(name, in, out, get_bool(layer, "bias", where, true)));
+      const bool bias = get_bool(layer, "bias", where, true);
+      // What the layer allocates before any stored value: row offsets [out + 1] and the bias.
+      budget.add({static_cast<uint64_t>(out) * (bias ? 2 : 1) + 1}, where);
+      seq->append(std::make_unique<SparseLinear>(name, in, out, bias));
       first_trainable = false;
       shape = {out};
     } else if (type == "conv2d") {
@@ -283,9 +286,17 @@ std::map<std::string, Tensor> Model::state_dict() {
   return out;
 }
 
-Model build_model(const json& config, Rng* rng, const std::vector<std::string>& vocab) {
+uint64_t file_parameter_bytes(const SafetensorsFile& file) {
+  uint64_t bytes = 0;
+  for (const auto& [name, t] : file.tensors) bytes += 4 * static_cast<uint64_t>(t.numel());
+  return bytes;
+}
+
+Model build_model(const json& config, Rng* rng, const std::vector<std::string>& vocab,
+                  std::optional<uint64_t> available_bytes) {
   const std::string arch = arch_of(config);
   ParamBudget budget;
+  budget.available = available_bytes;
   if (arch == "sequential") return build_sequential(config, rng, budget);
   if (arch == "gpt") return build_gpt(config, rng, vocab, /*tied=*/false, budget);
   fail("config: unknown arch '{}' (valid: sequential, gpt)", arch);
@@ -298,9 +309,7 @@ namespace {
 Model model_from_file(SafetensorsFile& file, const std::string& path) {
   const json config = parse_json_bounded(file.require_metadata("config"), fmt::format("{}: metadata 'config'", path));
   ParamBudget budget;
-  budget.available = 0;
-  for (const auto& [name, t] : file.tensors)
-    if (t.dtype() == DType::f32) *budget.available += t.nbytes();
+  budget.available = file_parameter_bytes(file);
   // INT8 models (quant/): their own tensors and checks.
   if (config.is_object() && config.contains("quantization")) return quant::load_quantized_model(file, config);
   Model model;

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@
 #include "nn/init.h"
 #include "nn/module.h"
 #include "nn/sequential.h"
+
+namespace tinyopt {
+class SafetensorsFile;
+}
 
 namespace tinyopt::nn {
 
@@ -54,7 +59,16 @@ class Model {
 
 // Builds a model from its config (random init from rng when given).
 // Throws a clear error naming the layer for any invalid or inconsistent config.
-Model build_model(const nlohmann::json& config, Rng* rng, const std::vector<std::string>& vocab = {});
+// `available_bytes` (when loading a file): what file_parameter_bytes() says the
+// file holds; a config declaring far more parameters than that is refused
+// before they are allocated.
+Model build_model(const nlohmann::json& config, Rng* rng, const std::vector<std::string>& vocab = {},
+                  std::optional<uint64_t> available_bytes = std::nullopt);
+// 4 bytes (one f32) per element of every tensor in `file`: each parameter a
+// model allocates is one element of some tensor there (an f32 weight, an i8
+// quantized weight, an i32/i64 CSR offset), so this bounds what a file can
+// honestly ask a model to allocate.
+uint64_t file_parameter_bytes(const SafetensorsFile& file);
 Model load_model(const std::string& path);
 // Same, from the bytes of a model file held in memory; `name` stands in for
 // the path in errors (the fuzz targets and in-memory payloads use this).

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "io/bounded_json.h"
 
 namespace tinyopt::olympics {
 
@@ -25,6 +26,7 @@ const std::vector<std::string> kSettingKeys = {"backend", "threads", "single_str
                                                "int8",    "prune",   "kv_cache",              "model"};
 const std::vector<std::string> kTopLevelKeys = {"name", "description", "skip_unavailable", "events"};
 const std::vector<std::string> kInt8Keys = {"observer", "calibration"};
+constexpr size_t kMaxRecipeBytes = size_t{1} << 20;
 const std::vector<std::string> kPruneKeys = {"sparsity", "structured", "global", "finetune_epochs"};
 
 std::string join(const std::vector<std::string>& items) {
@@ -50,6 +52,9 @@ bool get_bool(const nlohmann::json& j, const std::string& where) {
 
 int64_t get_int(const nlohmann::json& j, const std::string& where, int64_t lo, int64_t hi) {
   TINYOPT_CHECK(j.is_number_integer(), "{}: expected an integer, found {} {}", where, type_name(j), j.dump());
+  // Above INT64_MAX JSON holds an unsigned integer that get<int64_t> would wrap negative.
+  TINYOPT_CHECK(!j.is_number_unsigned() || j.get<uint64_t>() <= uint64_t(hi), "{}: {} is outside {}..{}", where,
+                j.dump(), lo, hi);
   const int64_t v = j.get<int64_t>();
   TINYOPT_CHECK(v >= lo && v <= hi, "{}: {} is outside {}..{}", where, v, lo, hi);
   return v;
@@ -172,6 +177,27 @@ Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const
   return r;
 }
 
+Recipe parse_recipe_text(const std::string& text, const std::string& origin, const std::string& default_name) {
+  TINYOPT_CHECK(text.size() <= kMaxRecipeBytes, "recipe {}: {} bytes is larger than 1 MiB; a recipe is a small JSON "
+                "object", origin, text.size());
+  if (!nlohmann::json::accept(text)) {  // a syntax error: say where (accept() builds no tree)
+    try {
+      const nlohmann::json partial = nlohmann::json::parse(text);  // throws here
+      (void)partial;
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number such as 1e400
+      std::string why = e.what();  // quotes the offending input, which may be arbitrary bytes
+      for (char& c : why)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+      const auto* pe = dynamic_cast<const nlohmann::json::parse_error*>(&e);
+      if (pe) fail("recipe {}: invalid JSON at byte {}: {}", origin, pe->byte, why);
+      fail("recipe {}: invalid JSON: {}", origin, why);
+    }
+  }
+  // Bounded: a recipe file from anywhere must not build a deep document (whose
+  // recursive dump in an error message would overflow the stack) or a huge one.
+  return parse_recipe(parse_json_bounded(text, "recipe " + origin), origin, default_name);
+}
+
 std::vector<std::string> builtin_recipe_names() {
   std::vector<std::string> names;
   for (const BuiltinRecipe& b : kBuiltinRecipes) names.push_back(b.name);
@@ -206,19 +232,13 @@ Recipe load_recipe(const std::string& name_or_file) {
   }
   TINYOPT_CHECK(fs::is_regular_file(name_or_file, ec), "recipe {}: not a regular file", name_or_file);
   const auto size = fs::file_size(name_or_file, ec);
-  TINYOPT_CHECK(!ec && size <= (1u << 20), "recipe {}: larger than 1 MiB; a recipe is a small JSON object",
+  TINYOPT_CHECK(!ec && size <= kMaxRecipeBytes, "recipe {}: larger than 1 MiB; a recipe is a small JSON object",
                 name_or_file);
   std::ifstream in(name_or_file, std::ios::binary);
   TINYOPT_CHECK(in, "recipe {}: cannot read", name_or_file);
   std::stringstream text;
   text << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("recipe {}: invalid JSON at byte {}: {}", name_or_file, e.byte, e.what());
-  }
-  Recipe r = parse_recipe(j, name_or_file, fs::path(name_or_file).stem().string());
+  Recipe r = parse_recipe_text(text.str(), name_or_file, fs::path(name_or_file).stem().string());
   // A relative model path is relative to the recipe file, so a recipe and its model travel together.
   auto resolve = [&](nlohmann::json& obj) {
     if (obj.contains("model") && obj.at("model").is_string()) {

@@ -70,6 +70,10 @@ struct Recipe {
 
 // Parses and validates a recipe; `origin` names it in errors.
 Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const std::string& default_name);
+// The same from a recipe file's text: at most 1 MiB, JSON nesting bounded by
+// io/limits.h (max_json_depth), so a hostile file is refused before it builds
+// a deep or huge document (the fuzz target "recipe" feeds this).
+Recipe parse_recipe_text(const std::string& text, const std::string& origin, const std::string& default_name);
 // A built-in name ("baseline", "all", ...) or a path to a JSON file; a
 // relative "model" path in a file is taken relative to the file's directory.
 Recipe load_recipe(const std::string& name_or_file);

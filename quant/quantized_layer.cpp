@@ -50,7 +50,13 @@ QuantizedLayer::QuantizedLayer(const std::string& name, QuantizedLayerData data)
     TINYOPT_CHECK(std::isfinite(ws[c]) && ws[c] > 0, "{}.weight_scale[{}]: must be finite and positive, found {}", name,
                   c, ws[c]);
     const double acc_scale = static_cast<double>(in_.scale) * ws[c];
-    out_.scale.data<float>()[c] = static_cast<float>(acc_scale);
+    // The f32 output mode multiplies accumulators by this in f32: an Inf would
+    // turn every zero accumulator into NaN, a 0 every output into 0.
+    const float acc_scale_f = static_cast<float>(acc_scale);
+    TINYOPT_CHECK(out_q_ || (std::isfinite(acc_scale_f) && acc_scale_f > 0),
+                  "{}: output scale input_scale x weight_scale[{}] = {} x {} = {} is not a finite positive f32", name,
+                  c, in_.scale, ws[c], acc_scale);
+    out_.scale.data<float>()[c] = acc_scale_f;
     int32_t m = 0, s = 0;
     if (out_q_) {
       const double real = acc_scale / out_q_->scale;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "nn/sparse_linear.h"
 #include "quant/quantization_plan.h"
 #include "quant/quantized_model_builder.h"
 
@@ -56,6 +57,13 @@ QuantizedLayerData read_layer(const SafetensorsFile& file, nn::Sequential& skele
   return d;
 }
 
+void load_float_layer(const SafetensorsFile& file, nn::Module& layer) {
+  if (auto* s = dynamic_cast<nn::SparseLinear*>(&layer)) s->load_tensors(file);  // errors name file and tensor
+  std::vector<nn::Parameter*> params;
+  layer.collect_parameters(params);
+  for (nn::Parameter* p : params) p->value.copy_from(file.require(p->name, DType::f32, p->value.shape()));
+}
+
 }  // namespace
 
 nn::Model load_quantized_model(const SafetensorsFile& file, const json& config) {
@@ -73,7 +81,9 @@ nn::Model load_quantized_model(const SafetensorsFile& file, const json& config) 
                 fp32_config.contains("arch") ? fp32_config["arch"].dump() : "missing");
   nn::Model skeleton;
   try {
-    skeleton = nn::build_model(fp32_config, nullptr);
+    // Bounded by what the file holds: the skeleton allocates an f32 weight
+    // for every i8 one, and a config must not ask for more than that.
+    skeleton = nn::build_model(fp32_config, nullptr, {}, nn::file_parameter_bytes(file));
   } catch (const Error& e) {
     fail("{}: {}", file.path, e.what());
   }
@@ -101,6 +111,11 @@ nn::Model load_quantized_model(const SafetensorsFile& file, const json& config) 
     else producer.reset();
     layers.emplace(step.layer, std::move(d));
   }
+  // Layers that stay FP32 keep their weights in the file too (a pruned CSR
+  // layer, say): read them like an FP32 model does, or the model would run
+  // with the skeleton's zeros.
+  for (const PlanStep& step : plan.steps)
+    if (step.kind == PlanStep::Kind::float_layer) load_float_layer(file, skeleton.sequential().layer(step.layer));
   file.check_all_consumed();
 
   nn::Model model;

@@ -5,6 +5,7 @@
 
 #include "nn/conv2d.h"
 #include "nn/linear.h"
+#include "nn/sparse_linear.h"
 #include "quant/batch_rows.h"
 #include "quant/observer_factory.h"
 #include "quant/quantized_model_builder.h"
@@ -13,6 +14,22 @@
 namespace tinyopt::quant {
 
 using json = nlohmann::json;
+
+namespace {
+
+// `from`'s weights into `to` (the same layer type, built from the same config).
+void copy_float_layer(nn::Module& from, nn::Module& to) {
+  if (auto* s = dynamic_cast<nn::SparseLinear*>(&from))  // the CSR structure first: it shapes the values
+    dynamic_cast<nn::SparseLinear&>(to).set_csr(s->row_ptr(), s->col_idx(), s->values.value, s->name());
+  std::vector<nn::Parameter*> src, dst;
+  from.collect_parameters(src);
+  to.collect_parameters(dst);
+  TINYOPT_CHECK(src.size() == dst.size(), "quantize: layer {} has {} parameters but its rebuilt copy {}",
+                from.type(), src.size(), dst.size());
+  for (size_t i = 0; i < src.size(); ++i) dst[i]->value.copy_from(src[i]->value);
+}
+
+}  // namespace
 
 std::string point_name(const json& layers, int point) {
   if (point < 0) return "model input";
@@ -118,6 +135,11 @@ nn::Model INT8Quantizer::quantize(nn::Model& model, const CalibrationResult& cal
     if (step.u8_output) d.output = calibration.qparams.at(step.point);
     return d;
   };
+  // Layers that stay FP32 take their weights along (a pruned CSR layer has
+  // some); the skeleton's own are zeros.
+  for (const PlanStep& step : calibration.plan.steps)
+    if (step.kind == PlanStep::Kind::float_layer)
+      copy_float_layer(fp32.layer(step.layer), skeleton.sequential().layer(step.layer));
   nn::Model out;
   out.kind = nn::ModelKind::sequential;
   out.input_shape = model.input_shape;

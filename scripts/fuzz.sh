@@ -36,13 +36,13 @@ fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
-if ((${#targets[@]} == 0)); then targets=(safetensors model npy idx gpt_vocab); fi
+if ((${#targets[@]} == 0)); then targets=(safetensors model npy idx gpt_vocab recipe quant_model csr_model); fi
 
 # Largest input per target: a little above its biggest seed, so the fuzzer
 # mutates whole files without wasting time on megabyte inputs.
 max_len_for() {
   case "$1" in
-    model) echo 16384 ;;
+    model | quant_model | csr_model) echo 16384 ;;
     safetensors) echo 8192 ;;
     *) echo 4096 ;;
   esac
