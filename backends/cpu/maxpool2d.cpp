@@ -20,7 +20,9 @@
 // Small inputs skip OpenMP entirely (not just `if(false)`): entering even a
 // one-thread region costs ~0.4 us, more than pooling a batch-1 CNN layer.
 // GCC 12's false "may be used uninitialized" on its own AVX-512 intrinsics (see qgemm_blocked.cpp).
+#ifndef __clang__  // a GCC-only warning (clang does not know the flag)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <immintrin.h>
 

@@ -27,7 +27,9 @@
 // (own buffers, single-threaded GEMM), as conv2d_blocked does; batch-1
 // inference threads the tiles of the one image instead.
 // GCC 12's false "may be used uninitialized" on its own AVX-512 intrinsics (see qgemm_blocked.cpp).
+#ifndef __clang__  // a GCC-only warning (clang does not know the flag)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"  // the same, for the shifts' undefined pass-through operand
 
 #include <omp.h>

@@ -8,11 +8,15 @@
 // of overflowing the integer conversion. NaN has no code and maps to the zero
 // point (real 0): the comparison v == v is false only for NaN.
 
+#ifndef __clang__
 #pragma GCC optimize("no-trapping-math")  // lets AVX2/SSE vectorise the selects (simd_clones.h)
+#endif
 #include <algorithm>
 
 // GCC 12's false "may be used uninitialized" on its own AVX-512 intrinsics (see qgemm_blocked.cpp).
+#ifndef __clang__  // a GCC-only warning (clang does not know the flag)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "backends/cpu/cpu_info.h"

@@ -60,7 +60,9 @@ struct Csr {
 // headers, silenced for this file's kernels only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#ifndef __clang__  // a GCC-only warning (clang does not know the flag)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 TINYOPT_TARGET_AVX512 inline __m512 gather16(const int32_t* idx, const float* x) {
   return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), static_cast<__mmask16>(0xFFFF), _mm512_loadu_si512(idx), x, 4);
