@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli/bench_lists.h"
 #include "cli/commands.h"
 #include "conformance/conformance.h"
 #include "core/dispatcher.h"
@@ -16,40 +17,6 @@
 namespace tinyopt::cli {
 
 namespace {
-
-struct MatmulShape {
-  int64_t m, k, n;
-  std::string str() const { return fmt::format("{}x{}x{}", m, k, n); }
-};
-
-// "1024" -> 1024^3; "1x784x128" -> M=1, K=784, N=128 (batch x in x out).
-std::vector<MatmulShape> parse_sizes(const std::string& text) {
-  std::vector<MatmulShape> shapes;
-  std::stringstream items(text);
-  std::string item;
-  while (std::getline(items, item, ',')) {
-    std::vector<int64_t> dims;
-    std::stringstream parts(item);
-    std::string part;
-    while (std::getline(parts, part, 'x')) {
-      bool ok = !part.empty() && part.size() <= 6;
-      for (char c : part) ok = ok && c >= '0' && c <= '9';
-      TINYOPT_CHECK(ok, "--sizes: '{}' is not a size; expected N or MxKxN with positive integers up to 999999, "
-                    "comma separated (e.g. 256,1024,1x784x128)", item);
-      dims.push_back(std::stoll(part));
-      TINYOPT_CHECK(dims.back() > 0, "--sizes: '{}' has a zero dimension", item);
-    }
-    const size_t separators = static_cast<size_t>(std::count(item.begin(), item.end(), 'x'));
-    TINYOPT_CHECK(dims.size() == separators + 1 && (dims.size() == 1 || dims.size() == 3),
-                  "--sizes: '{}' must be N or MxKxN", item);
-    if (dims.size() == 1) shapes.push_back({dims[0], dims[0], dims[0]});
-    else shapes.push_back({dims[0], dims[1], dims[2]});
-    TINYOPT_CHECK(double(shapes.back().m) * shapes.back().k * shapes.back().n <= 1.5e11,
-                  "--sizes: '{}' is too large for a benchmark (M*K*N over 1.5e11)", item);
-  }
-  TINYOPT_CHECK(!shapes.empty(), "--sizes: no sizes given");
-  return shapes;
-}
 
 struct Options {
   std::string sizes = "64,128,256,512,1024,2048,1x784x128,64x784x128";
@@ -69,7 +36,7 @@ bool wanted(const Options& o, const std::string& name) {
 }
 
 void run_bench_matmul(const Options& o) {
-  const std::vector<MatmulShape> shapes = parse_sizes(o.sizes);
+  const std::vector<MatmulShape> shapes = parse_matmul_sizes(o.sizes);
   OptimizedBackend::instance();
   if (!o.variants.empty()) {
     std::stringstream items(o.variants);

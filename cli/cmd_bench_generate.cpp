@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/bench_lists.h"
 #include "cli/commands.h"
 #include "core/threads.h"
 #include "nn/generate.h"
@@ -33,18 +34,7 @@ struct Options {
 Options g_options;
 
 std::vector<int64_t> parse_lengths(const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream items(text);
-  std::string item;
-  while (std::getline(items, item, ',')) {
-    bool ok = !item.empty() && item.size() <= 5;
-    for (char c : item) ok = ok && c >= '0' && c <= '9';
-    TINYOPT_CHECK(ok && std::stoll(item) >= 2 && std::stoll(item) <= 4096,
-                  "--lengths: '{}' is not a number of positions in 2..4096 (comma list, e.g. 64,128,256,512)", item);
-    out.push_back(std::stoll(item));
-  }
-  TINYOPT_CHECK(!out.empty(), "--lengths: no lengths given");
-  return out;
+  return parse_int_list(text, "--lengths", 2, 4096, "number of positions", "64,128,256,512");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli/bench_lists.h"
 #include "cli/commands.h"
 #include "conformance/conformance.h"
 #include "conformance/quant_cases.h"
@@ -34,49 +35,16 @@ struct Options {
 };
 Options g_options;
 
-struct Shape3 {
-  int64_t m, k, n;
-};
-
-std::vector<Shape3> parse_sizes(const std::string& text) {
-  std::vector<Shape3> out;
-  std::stringstream items(text);
-  std::string item;
-  while (std::getline(items, item, ',')) {
-    std::vector<int64_t> dims;
-    std::stringstream parts(item);
-    std::string part;
-    while (std::getline(parts, part, 'x')) {
-      bool ok = !part.empty() && part.size() <= 5;
-      for (char c : part) ok = ok && c >= '0' && c <= '9';
-      TINYOPT_CHECK(ok && std::stoll(part) > 0,
-                    "--sizes: '{}' is not a size; expected N or MxKxN with positive integers up to 99999, comma "
-                    "separated (e.g. 1024,1x784x128)", item);
-      dims.push_back(std::stoll(part));
-    }
-    TINYOPT_CHECK(dims.size() == 1 || dims.size() == 3, "--sizes: '{}' must be N or MxKxN", item);
-    out.push_back(dims.size() == 1 ? Shape3{dims[0], dims[0], dims[0]} : Shape3{dims[0], dims[1], dims[2]});
-    TINYOPT_CHECK(double(out.back().m) * out.back().k * out.back().n <= 1.5e11,
-                  "--sizes: '{}' is too large for a benchmark (M*K*N over 1.5e11)", item);
-    TINYOPT_CHECK(out.back().k <= 65536, "--sizes: '{}': K above 65536 could overflow int8's i32 accumulators", item);
-  }
-  TINYOPT_CHECK(!out.empty(), "--sizes: no sizes given");
-  return out;
+// The matmul sizes plus qgemm's own limit on K (the exact i32 accumulators).
+std::vector<MatmulShape> parse_sizes(const std::string& text) {
+  std::vector<MatmulShape> shapes = parse_matmul_sizes(text);
+  for (const MatmulShape& s : shapes)
+    TINYOPT_CHECK(s.k <= 65536, "--sizes: '{}': K above 65536 could overflow int8's i32 accumulators", s.str());
+  return shapes;
 }
 
 std::vector<int64_t> parse_batches(const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream items(text);
-  std::string item;
-  while (std::getline(items, item, ',')) {
-    bool ok = !item.empty() && item.size() <= 4;
-    for (char c : item) ok = ok && c >= '0' && c <= '9';
-    TINYOPT_CHECK(ok && std::stoll(item) >= 1 && std::stoll(item) <= 1024,
-                  "--batches: '{}' is not a batch size in 1..1024 (comma list, e.g. 1,64)", item);
-    out.push_back(std::stoll(item));
-  }
-  TINYOPT_CHECK(!out.empty(), "--batches: no batch sizes given");
-  return out;
+  return parse_int_list(text, "--batches", 1, 1024, "batch size", "1,64");
 }
 
 // FP32 conv2d with bias, for timing only (no reference).
@@ -184,12 +152,12 @@ void print_header(const char* what, int threads, const Options& o) {
 
 void run_bench_qgemm() {
   const Options& o = g_options;
-  const std::vector<Shape3> shapes = parse_sizes(o.sizes);
+  const std::vector<MatmulShape> shapes = parse_sizes(o.sizes);
   OptimizedBackend::instance();
   const int threads = num_threads();
   nlohmann::json results = nlohmann::json::array();
   if (!o.json) print_header("qgemm (INT8, u8 x s8 -> u8 + ReLU) vs matmul (FP32), y = x W^T", threads, o);
-  for (const Shape3& s : shapes) {
+  for (const MatmulShape& s : shapes) {
     const conformance::OpCase fp32 = conformance::matmul_case(s.m, s.n, s.k, false, true);
     const conformance::OpCase int8 =
         conformance::qgemm_case(s.m, s.n, s.k, 3, true, conformance::QuantOutSpec{DType::u8, 0, true});
