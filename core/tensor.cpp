@@ -162,6 +162,12 @@ static void fill_typed(void* data, int64_t n, double value) {
   for (int64_t i = 0; i < n; ++i) p[i] = v;
 }
 
+Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  t.fill(value);
+  return t;
+}
+
 void Tensor::fill(double value) {
   TINYOPT_CHECK(is_contiguous(), "fill of non-contiguous tensor {}", describe());
   if (device().is_cuda()) {

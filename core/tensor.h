@@ -38,6 +38,8 @@ class Tensor {
   // Uninitialised contiguous tensor (bytes come from the tracking allocator).
   static Tensor empty(const Shape& shape, DType dtype, Device device = Device::cpu());
   static Tensor zeros(const Shape& shape, DType dtype, Device device = Device::cpu());
+  // A host tensor with every element `value` (converted to `dtype` as fill() does).
+  static Tensor full(const Shape& shape, double value, DType dtype);
   // A view of `shape` starting `offset_bytes` into existing storage (used by
   // the conformance test to place guard bytes after an output).
   static Tensor view_of(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype, size_t offset_bytes = 0);

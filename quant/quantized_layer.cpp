@@ -6,22 +6,6 @@
 
 namespace tinyopt::quant {
 
-namespace {
-
-Tensor scalar_f32(float v) {
-  Tensor t = Tensor::empty({1}, DType::f32);
-  t.data<float>()[0] = v;
-  return t;
-}
-
-Tensor scalar_i32(int32_t v) {
-  Tensor t = Tensor::empty({1}, DType::i32);
-  t.data<int32_t>()[0] = v;
-  return t;
-}
-
-}  // namespace
-
 QuantizedLayer::QuantizedLayer(const std::string& name, QuantizedLayerData data)
     : name_(name), has_bias_(data.bias.defined()), in_(data.input), out_q_(data.output), relu_(data.relu) {
   const Tensor& w = data.weights.q;
@@ -34,11 +18,11 @@ QuantizedLayer::QuantizedLayer(const std::string& name, QuantizedLayerData data)
   weight_ = {name + ".weight", w, {}, {}};
   weight_scale_ = {name + ".weight_scale", data.weights.scale, {}, {}};
   if (has_bias_) bias_ = {name + ".bias", data.bias, {}, {}};
-  in_scale_ = {name + ".input_scale", scalar_f32(in_.scale), {}, {}};
-  in_zero_ = {name + ".input_zero_point", scalar_i32(in_.zero_point), {}, {}};
+  in_scale_ = {name + ".input_scale", Tensor::full({1}, in_.scale, DType::f32), {}, {}};
+  in_zero_ = {name + ".input_zero_point", Tensor::full({1}, in_.zero_point, DType::i32), {}, {}};
   if (out_q_) {
-    out_scale_ = {name + ".output_scale", scalar_f32(out_q_->scale), {}, {}};
-    out_zero_ = {name + ".output_zero_point", scalar_i32(out_q_->zero_point), {}, {}};
+    out_scale_ = {name + ".output_scale", Tensor::full({1}, out_q_->scale, DType::f32), {}, {}};
+    out_zero_ = {name + ".output_zero_point", Tensor::full({1}, out_q_->zero_point, DType::i32), {}, {}};
   }
   // Requantization constants, computed once: multiplier/shift for u8, scale for f32.
   const float* ws = data.weights.scale.data<float>();

@@ -63,17 +63,6 @@ void expect_refused(const ModelFile& good, const std::function<void(ModelFile&)>
   EXPECT_NE(msg.find("bad.safetensors"), std::string::npos) << "the error does not name the file: " << msg;
 }
 
-Tensor full(const Shape& shape, double v, DType dtype) {
-  Tensor t = Tensor::zeros(shape, dtype);
-  t.fill(v);
-  return t;
-}
-
-Tensor f32_1(float v) {
-  Tensor t = Tensor::empty({1}, DType::f32);
-  t.data<float>()[0] = v;
-  return t;
-}
 
 Tensor i32_values(std::initializer_list<int32_t> v) {
   Tensor t = Tensor::empty({static_cast<int64_t>(v.size())}, DType::i32);
@@ -111,25 +100,25 @@ TEST(QuantizedModelFileHardening, BadScalesAreRefusedNamingTheTensorAndChannel) 
     SCOPED_TRACE(bad);
     expect_refused(good, [&](ModelFile& f) { mutable_tensor(f, "2.weight_scale").data<float>()[3] = bad; },
                    {"2.weight_scale", "[3]", "finite positive"});
-    expect_refused(good, [&](ModelFile& f) { f.tensors["2.input_scale"] = f32_1(bad); },
+    expect_refused(good, [&](ModelFile& f) { f.tensors["2.input_scale"] = Tensor::full({1}, bad, DType::f32); },
                    {"2.input_scale", "finite positive"});
-    expect_refused(good, [&](ModelFile& f) { f.tensors["0.output_scale"] = f32_1(bad); },
+    expect_refused(good, [&](ModelFile& f) { f.tensors["0.output_scale"] = Tensor::full({1}, bad, DType::f32); },
                    {"0.output_scale", "finite positive"});
   }
   // Finite and positive, but their product, a layer's f32 output scale, is not a finite positive f32
   // (Inf made every zero accumulator NaN, 0 every output 0). One linear layer: quantize -> f32 logits.
   const ModelFile single = quantized_single_linear();
   expect_refused(single, [](ModelFile& f) {
-    f.tensors["0.input_scale"] = f32_1(1e30f);
+    f.tensors["0.input_scale"] = Tensor::full({1}, 1e30f, DType::f32);
     mutable_tensor(f, "0.weight_scale").data<float>()[1] = 1e30f;
   }, {"0: output scale", "weight_scale[1]", "not a finite positive f32"});
   expect_refused(single, [](ModelFile& f) {
-    f.tensors["0.input_scale"] = f32_1(1e-30f);
+    f.tensors["0.input_scale"] = Tensor::full({1}, 1e-30f, DType::f32);
     mutable_tensor(f, "0.weight_scale").data<float>()[0] = 1e-30f;
   }, {"0: output scale", "weight_scale[0]", "not a finite positive f32"});
   // Finite and positive, but the requantization multiplier in_scale * w_scale / out_scale leaves the fixed-point range.
   expect_refused(good, [](ModelFile& f) {
-    f.tensors["0.input_scale"] = f32_1(1e30f);
+    f.tensors["0.input_scale"] = Tensor::full({1}, 1e30f, DType::f32);
   }, {"requantization multiplier", "out of the representable range"});
 }
 
@@ -151,9 +140,9 @@ TEST(QuantizedModelFileHardening, ZeroPointsOutOfRangeOrMisshapenAreRefused) {
 TEST(QuantizedModelFileHardening, ShapeCountAndDtypeMismatchesNameTheTensor) {
   const ModelFile good = quantized_mlp();
   // One scale per output channel: 4, not 5 or 3.
-  expect_refused(good, [](ModelFile& f) { f.tensors["2.weight_scale"] = full({5}, 0.1, DType::f32); },
+  expect_refused(good, [](ModelFile& f) { f.tensors["2.weight_scale"] = Tensor::full({5}, 0.1, DType::f32); },
                  {"2.weight_scale", "[4]"});
-  expect_refused(good, [](ModelFile& f) { f.tensors["2.weight_scale"] = full({4}, 0.1, DType::f64); },
+  expect_refused(good, [](ModelFile& f) { f.tensors["2.weight_scale"] = Tensor::full({4}, 0.1, DType::f64); },
                  {"2.weight_scale", "f32"});
   // Weights: i8 of the FP32 layer's shape.
   expect_refused(good, [](ModelFile& f) { f.tensors["2.weight"] = Tensor::zeros({4, 5}, DType::u8); },
@@ -245,7 +234,7 @@ ModelFile csr_file(DType row_ptr_dtype = DType::i32) {
   }
   f.tensors["0.weight.row_ptr"] = rp;
   f.tensors["0.weight.col_idx"] = i32_values({0, 2, 1, 3});
-  f.tensors["0.weight.values"] = full({4}, 0.5, DType::f32);
+  f.tensors["0.weight.values"] = Tensor::full({4}, 0.5, DType::f32);
   f.tensors["0.bias"] = Tensor::zeros({3}, DType::f32);
   return f;
 }
@@ -296,11 +285,11 @@ TEST(CsrModelFileHardening, ColumnIndicesMustBeInRangeAndSortedPerRow) {
 
 TEST(CsrModelFileHardening, CountShapeAndDtypeMismatchesNameTheTensor) {
   const ModelFile good = csr_file();
-  expect_refused(good, [](ModelFile& f) { f.tensors["0.weight.values"] = full({3}, 0.5, DType::f32); },
+  expect_refused(good, [](ModelFile& f) { f.tensors["0.weight.values"] = Tensor::full({3}, 0.5, DType::f32); },
                  {"0.weight.values", "[4]"});
-  expect_refused(good, [](ModelFile& f) { f.tensors["0.weight.values"] = full({4}, 0.5, DType::f64); },
+  expect_refused(good, [](ModelFile& f) { f.tensors["0.weight.values"] = Tensor::full({4}, 0.5, DType::f64); },
                  {"0.weight.values", "F32"});
-  expect_refused(good, [](ModelFile& f) { f.tensors["0.weight.values"] = full({2, 2}, 0.5, DType::f32); },
+  expect_refused(good, [](ModelFile& f) { f.tensors["0.weight.values"] = Tensor::full({2, 2}, 0.5, DType::f32); },
                  {"0.weight.values"});
   expect_refused(good, [](ModelFile& f) { f.tensors["0.weight.col_idx"] = Tensor::zeros({4}, DType::i64); },
                  {"0.weight.col_idx", "I32"});

@@ -262,17 +262,8 @@ void expect_malformed(const std::string& good, const std::string& bad,
   test::expect_error([&] { nn::load_model(bad); }, parts);
 }
 
-Tensor scalar(float v) {
-  Tensor t = Tensor::empty({1}, DType::f32);
-  t.data<float>()[0] = v;
-  return t;
-}
-
-Tensor scalar_i32(int32_t v) {
-  Tensor t = Tensor::empty({1}, DType::i32);
-  t.data<int32_t>()[0] = v;
-  return t;
-}
+Tensor scalar(float v) { return Tensor::full({1}, v, DType::f32); }
+Tensor scalar_i32(int32_t v) { return Tensor::full({1}, v, DType::i32); }
 
 TEST(QuantizedModelFile, MalformedFilesAreRefusedNamingTheTensor) {
   test::ScratchDir dir;
