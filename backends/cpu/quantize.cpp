@@ -19,7 +19,6 @@
 #endif
 #include <immintrin.h>
 
-#include "backends/cpu/cpu_info.h"
 #include "backends/cpu/cpu_kernels_quant.h"
 #include "backends/cpu/simd_clones.h"
 
@@ -49,20 +48,25 @@ TINYOPT_SIMD_BODY void quantize_range_body(const float* x, uint8_t* y, int64_t b
     y[i] = static_cast<uint8_t>(static_cast<int32_t>(x[i] == x[i] ? q : zp));
   }
 }
-TINYOPT_SIMD_CLONES(quantize_range, quantize_range_body,
-                    (const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp),
-                    (x, y, begin, end, scale, zp))
+TINYOPT_TARGET_AVX2 static void quantize_range_avx2(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale,
+                                                    float zp) {
+  quantize_range_body(x, y, begin, end, scale, zp);
+}
+static void quantize_range_base(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp) {
+  quantize_range_body(x, y, begin, end, scale, zp);
+}
 
-// The same formula in AVX-512 intrinsics, 16 values per step: the division,
-// the clamp to +-1024, a conversion that rounds half to even (the default
-// rounding mode, as the magic-number add above assumes too), the zero point,
-// the u8 clamp, NaN -> zero point. The compiler's version of the loop above
-// spends ~3x as many instructions narrowing to bytes, which showed at batch 1.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void quantize_range_avx512_direct(const float* x, uint8_t* y,
-                                                                                      int64_t begin, int64_t end,
-                                                                                      float scale, int32_t zp) {
+// The AVX-512 member of the set (simd_clones.h picks it) is written with
+// intrinsics, 16 values per step: the division, the clamp to +-1024, a
+// conversion that rounds half to even (the default rounding mode, as the
+// magic-number add above assumes too), the zero point, the u8 clamp, NaN ->
+// zero point. The compiler's AVX-512 version of the loop above spends ~3x as
+// many instructions narrowing to bytes, which showed at batch 1.
+TINYOPT_TARGET_AVX512 static void quantize_range_avx512(const float* x, uint8_t* y, int64_t begin, int64_t end,
+                                                        float scale, float zp) {
   const __m512 s = _mm512_set1_ps(scale), lo = _mm512_set1_ps(-1024.0f), hi = _mm512_set1_ps(1024.0f);
-  const __m512i z = _mm512_set1_epi32(zp), zero = _mm512_setzero_si512(), top = _mm512_set1_epi32(255);
+  const __m512i z = _mm512_set1_epi32(static_cast<int32_t>(zp)), zero = _mm512_setzero_si512(),
+                top = _mm512_set1_epi32(255);
   for (int64_t i = begin; i < end; i += 16) {
     const int64_t left = end - i;
     const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
@@ -75,29 +79,23 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void quantize_range_avx512_
   }
 }
 
+static void quantize_range(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp) {
+  static const auto fn = simd_pick(&quantize_range_avx512, &quantize_range_avx2, &quantize_range_base);
+  fn(x, y, begin, end, scale, zp);
+}
+
 void quantize_run(const QuantizeArgs& args) {
   const float* x = args.x.data<float>();
   uint8_t* y = args.y.data<uint8_t>();
   const int64_t n = args.x.numel();
   const float scale = args.scale, zp = static_cast<float>(args.zero_point);
-  const CpuInfo& cpu = cpu_info();
-  if (n < kThreadedFrom && cpu.avx512f && cpu.avx512bw && cpu.avx512vl) {
-    quantize_range_avx512_direct(x, y, 0, n, scale, args.zero_point);
-    return;
-  }
   if (n < kThreadedFrom) {
     quantize_range(x, y, 0, n, scale, zp);
     return;
   }
   const int64_t chunk = 4096;
-  const bool direct = cpu.avx512f && cpu.avx512bw && cpu.avx512vl;
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < n; b += chunk) {
-    if (direct)
-      quantize_range_avx512_direct(x, y, b, std::min(n, b + chunk), scale, args.zero_point);
-    else
-      quantize_range(x, y, b, std::min(n, b + chunk), scale, zp);
-  }
+  for (int64_t b = 0; b < n; b += chunk) quantize_range(x, y, b, std::min(n, b + chunk), scale, zp);
 }
 
 bool dequantize_supports(const DequantizeArgs& args) {
