@@ -36,7 +36,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "backends/cpu/cpu_kernels_cnn.h"
 #include "backends/cpu/cpu_kernels_quant.h"
@@ -226,14 +225,24 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
     const int64_t nv = (std::min<int64_t>(kNrVnni, d.o - panel * kNrVnni) + 15) / 16;
     return nv == 3 ? 4 : static_cast<int>(nv);
   };
-  // With a fused pool only the outputs some window covers are computed (the
-  // CNN's second conv: 10 x 10 of its 11 x 11).
-  const int64_t used_h = args.pool > 0 ? d.oh / args.pool * args.pool : d.oh;
-  const int64_t used_w = args.pool > 0 ? d.ow / args.pool * args.pool : d.ow;
+  // A fused max-pool (u8 outputs only; qconv2d_blocked_run sends others by
+  // parts): the corrected accumulators go to an i32 staging buffer, and only
+  // each window's maximum goes through the output stage. Only the outputs some
+  // window covers are computed (the CNN's second conv: 10 x 10 of its 11 x 11).
+  const int64_t pool = args.pool;
+  const int64_t pooled_h = pool > 0 ? d.oh / pool : d.oh, pooled_w = pool > 0 ? d.ow / pool : d.ow;
+  const int64_t used_h = pool > 0 ? pooled_h * pool : d.oh, used_w = pool > 0 ? pooled_w * pool : d.ow;
   const int max_rows = conv_tile_rows(panel_vectors(0));
   const int64_t row_tiles = (used_w + max_rows - 1) / max_rows, tile_width = (used_w + row_tiles - 1) / row_tiles;
   const int64_t items = used_h * row_tiles * w->panels;
-  std::vector<int32_t> corr(static_cast<size_t>(d.o));
+  // Per channel: bias - x_zero * weight sum, zero past O (whole vectors may
+  // read it); then as many zeros: the corrections of the pooled pass, whose
+  // staged accumulators hold them already. Per-thread scratch, no allocation.
+  const int64_t padded_o = w->panels * kNrVnni;
+  static thread_local ScratchBuffer<int32_t> corr_scratch;
+  int32_t* corr = corr_scratch.get(static_cast<size_t>(2 * padded_o));
+  std::fill(corr, corr + 2 * padded_o, 0);
+  const int32_t* zeros = corr + padded_o;
   const int32_t* bias = args.bias.defined() ? args.bias.data<int32_t>() : nullptr;
   for (int64_t o = 0; o < d.o; ++o)
     corr[o] = wrap_add(bias ? bias[o] : 0,
@@ -244,23 +253,13 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
   const size_t y_esize = dtype_size(args.y.dtype());
   const uint8_t* x = args.x.data<uint8_t>();
 
-  // A fused max-pool (u8 outputs only; qconv2d_blocked_run sends others by
-  // parts): the corrected accumulators go to an i32 staging buffer, and only
-  // each window's maximum goes through the output stage.
-  const int64_t pool = args.pool;
   TINYOPT_CHECK(pool == 0 || out.dtype == DType::u8, "qconv2d cpu.blocked: fused max-pool on a {} output",
                 dtype_name(out.dtype));
-  const int64_t pooled_h = pool > 0 ? d.oh / pool : d.oh, pooled_w = pool > 0 ? d.ow / pool : d.ow;
   const int64_t out_pixels = pooled_h * pooled_w;
   const int64_t acc_ld = (d.o + 15) / 16 * 16;
   const auto staged_vectors = [&](int64_t panel) {
     return static_cast<int>((std::min<int64_t>(kNrVnni, acc_ld - panel * kNrVnni)) / 16);
   };
-  std::vector<int32_t> corr16(static_cast<size_t>(w->panels * kNrVnni), 0), zero_corr;
-  if (pool > 0) {
-    std::copy(corr.begin(), corr.end(), corr16.begin());
-    zero_corr.assign(static_cast<size_t>(d.o), 0);
-  }
   const int64_t pool_row_tiles = (pooled_w + kConvRowsMax - 1) / kConvRowsMax;
   const int64_t pool_items = pooled_h * pool_row_tiles * w->panels;
 
@@ -282,7 +281,7 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
     uint8_t* stage = stage_scratch.get(static_cast<size_t>(out_pixels * d.o) * y_esize);
     QuantOutputStage stage_out = out;
     stage_out.y = stage;
-    const DirectConv dc{w.get(), pool > 0 ? zero_corr.data() : corr.data(), &stage_out, vector_u8, d.o};
+    const DirectConv dc{w.get(), pool > 0 ? zeros : corr, &stage_out, vector_u8, d.o};
     int32_t* acc = pool > 0 ? acc_scratch.get(static_cast<size_t>(pixels * acc_ld)) : nullptr;
     parallel_for_if(by_tile, items, [&](int64_t item) {
       const int64_t panel = item % w->panels, tile_in_row = item / w->panels;
@@ -293,7 +292,7 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
       kTileConv[panel_vectors(panel)][rows](d.kh, groups_per_row, a, d.stride_w * d.c, wp * d.c,
                                             static_cast<const int8_t*>(w->panel(panel)), tile);
       if (pool > 0)
-        stage_tile_acc(tile, rows, staged_vectors(panel), corr16.data() + panel * kNrVnni,
+        stage_tile_acc(tile, rows, staged_vectors(panel), corr + panel * kNrVnni,
                        acc + (oh * d.ow + ow0) * acc_ld + panel * kNrVnni, acc_ld);
       else
         store_tile_channels_last(dc, tile, rows, panel * kNrVnni, oh * d.ow + ow0);
