@@ -17,7 +17,7 @@
 // loop above gathers the even and odd bytes one by one, ~2.5 cycles an output
 // on the CNN's 13-wide rows; the row loop does 32 outputs in 6 instructions.
 //
-// Small inputs skip OpenMP entirely (not just `if(false)`): entering even a
+// Small inputs skip OpenMP entirely (parallel_for.h): entering even a
 // one-thread region costs ~0.4 us, more than pooling a batch-1 CNN layer.
 // GCC 12's false "may be used uninitialized" on its own AVX-512 intrinsics (see qgemm_blocked.cpp).
 #ifndef __clang__  // a GCC-only warning (clang does not know the flag)
@@ -32,6 +32,7 @@
 
 #include "backends/cpu/cpu_info.h"
 #include "backends/cpu/cpu_kernels_cnn.h"
+#include "backends/cpu/parallel_for.h"
 #include "kernels/pool.h"
 
 namespace tinyopt::cpu {
@@ -157,12 +158,7 @@ void maxpool2d_typed(const MaxPool2dArgs& args) {
     else
       pool_plane(xp, yp, ap, h, w, oh, ow, k, s, p);
   };
-  if (planes * h * w >= 65536) {
-#pragma omp parallel for schedule(static)
-    for (int64_t plane = 0; plane < planes; ++plane) pool(plane);
-  } else {
-    for (int64_t plane = 0; plane < planes; ++plane) pool(plane);
-  }
+  parallel_for_if(planes * h * w >= 65536, planes, pool);
 }
 
 }  // namespace
