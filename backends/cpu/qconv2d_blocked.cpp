@@ -79,10 +79,6 @@ void im2col_rows_hwc(const uint8_t* hwc, const kernels::Conv2dDims& d, uint8_t x
     }
 }
 
-inline int32_t wrap_add(int32_t a, int32_t b) {
-  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
-}
-
 // One image's padded channels-last copy: hwc[((h + pad_h) * wp + w + pad_w) * C + c]
 // = x[c][h][w], x_zero (the code of real 0) in the padding.
 void padded_channels_last(const uint8_t* x, const kernels::Conv2dDims& d, uint8_t x_zero, uint8_t* hwc,
@@ -241,12 +237,9 @@ void qconv2d_vnni_direct(const QConv2dArgs& args, const kernels::Conv2dDims& d) 
   const int64_t padded_o = w->panels * kNrVnni;
   static thread_local ScratchBuffer<int32_t> corr_scratch;
   int32_t* corr = corr_scratch.get(static_cast<size_t>(2 * padded_o));
-  std::fill(corr, corr + 2 * padded_o, 0);
-  const int32_t* zeros = corr + padded_o;
-  const int32_t* bias = args.bias.defined() ? args.bias.data<int32_t>() : nullptr;
-  for (int64_t o = 0; o < d.o; ++o)
-    corr[o] = wrap_add(bias ? bias[o] : 0,
-                       static_cast<int32_t>(-static_cast<uint32_t>(args.x_zero) * static_cast<uint32_t>(w->col_sums[o])));
+  zero_point_corrections(*w, args.bias.defined() ? args.bias.data<int32_t>() : nullptr, args.x_zero, corr);
+  int32_t* zeros = corr + padded_o;
+  std::fill_n(zeros, padded_o, 0);
   const QuantOutputStage out(args.out, args.y);
   bool vector_u8 = out.dtype == DType::u8;
   for (int64_t o = 0; vector_u8 && o < d.o; ++o) vector_u8 = out.shift[o] >= 0 && out.shift[o] <= 31;

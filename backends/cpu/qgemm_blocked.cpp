@@ -105,12 +105,6 @@ WeightCache<PackedQWeights>& packed_cache() {
   return cache;
 }
 
-// Wrapping i32 add: the correction and the raw dot product may each leave the
-// i32 range while their sum (the contract's exact accumulator) does not.
-inline int32_t wrap_add(int32_t a, int32_t b) {
-  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
-}
-
 // Per-call state shared by the threads.
 struct Plan {
   const QGemmCall* call;
@@ -249,6 +243,17 @@ std::shared_ptr<const PackedQWeights> conv_weight_taps(const Tensor& w) {
   });
 }
 
+void zero_point_corrections(const PackedQWeights& w, const int32_t* bias, int32_t a_zero, int32_t* corr) {
+  // (Locals and separate loops so that both vectorise.)
+  const int64_t columns = w.panels * (w.isa == QGemmIsa::avx512_vnni ? kNrVnni : kNrAvx2);
+  const uint32_t minus_a_zero = -static_cast<uint32_t>(a_zero);
+  const int32_t* col_sums = w.col_sums.get();
+  for (int64_t j = 0; j < columns; ++j)
+    corr[j] = static_cast<int32_t>(minus_a_zero * static_cast<uint32_t>(col_sums[j]));
+  if (bias != nullptr)
+    for (int64_t j = 0; j < w.n; ++j) corr[j] = wrap_add(corr[j], bias[j]);
+}
+
 void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {
   const PackedQWeights& w = *c.w;
   if (c.m == 0 || w.n == 0) return;
@@ -258,14 +263,7 @@ void qgemm_blocked_compute(const QGemmCall& c, bool threaded) {
   // The zero-point and bias correction of every column, once per call.
   static thread_local ScratchBuffer<int32_t> corr_scratch;
   int32_t* corr = corr_scratch.get(static_cast<size_t>(w.panels * p.nr));
-  // (Locals and separate loops so that both vectorise: this runs per call.)
-  const int64_t columns = w.panels * p.nr;
-  const uint32_t minus_a_zero = -static_cast<uint32_t>(c.a_zero);
-  const int32_t* col_sums = w.col_sums.get();
-  for (int64_t j = 0; j < columns; ++j)
-    corr[j] = static_cast<int32_t>(minus_a_zero * static_cast<uint32_t>(col_sums[j]));
-  if (const int32_t* bias = c.bias)
-    for (int64_t j = 0; j < w.n; ++j) corr[j] = wrap_add(corr[j], bias[j]);
+  zero_point_corrections(w, c.bias, c.a_zero, corr);
   p.corr = corr;
 
   // The A operand in the form the path reads.

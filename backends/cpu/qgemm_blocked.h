@@ -43,6 +43,17 @@ std::shared_ptr<const PackedQWeights> packed_qweights_hwc(const Tensor& w, QGemm
 // bytes zero-padded to row_bytes (a multiple of 4), packed as VNNI panels; cached likewise.
 std::shared_ptr<const PackedQWeights> conv_weight_taps(const Tensor& w);
 
+// Wrapping i32 add: the correction and the raw dot product may each leave the
+// i32 range while their sum (the contract's exact accumulator) does not.
+inline int32_t wrap_add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+
+// The per-column term the kernels add to their raw u8 x s8 dot products:
+// corr[j] = bias[j] - a_zero * sum_k w[j][k] (wrapping; bias may be null) for
+// j < w.panels * NR, zero past N. One pass per call, vectorisable.
+void zero_point_corrections(const PackedQWeights& w, const int32_t* bias, int32_t a_zero, int32_t* corr);
+
 // y(i, j) = output stage of  sum_k (a[i][k] - a_zero) * w[j][k] + bias[j],
 // stored at y element i * y_row_stride + j * y_col_stride.
 struct QGemmCall {
