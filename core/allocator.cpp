@@ -72,10 +72,11 @@ void* TrackingAllocator::allocate(size_t bytes) {
   // Zero-byte tensors still get a unique pointer so bookkeeping stays uniform.
   const size_t request = bytes == 0 ? 1 : bytes;
   void* ptr = nullptr;
-  size_t capacity = request;
+  int cls = -1;
   if (device_.is_cpu()) {
-    const int cls = size_class(request, kCachedMax);
-    capacity = cls >= 0 ? kHostAlignment << cls : (request + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
+    cls = size_class(request, kCachedMax);
+    const size_t capacity =
+        cls >= 0 ? kHostAlignment << cls : (request + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
     if (injected_failure()) {
       ptr = nullptr;
     } else {
@@ -96,7 +97,7 @@ void* TrackingAllocator::allocate(size_t bytes) {
     ptr = device_runtime(device_.type)->allocate(request, device_.index);
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  live_[ptr] = Block{bytes, capacity, sequence_++};
+  live_[ptr] = Block{bytes, cls, sequence_++};
   stats_.current_bytes += static_cast<int64_t>(bytes);
   stats_.total_bytes += static_cast<int64_t>(bytes);
   stats_.allocation_count += 1;
@@ -111,12 +112,11 @@ void TrackingAllocator::deallocate(void* ptr) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = live_.find(ptr);
     if (it != live_.end()) {
-      const size_t capacity = it->second.capacity;
+      const int cls = it->second.size_class;
       stats_.current_bytes -= static_cast<int64_t>(it->second.bytes);
       stats_.live_allocations -= 1;
       live_.erase(it);
-      const int cls = device_.is_cpu() ? size_class(capacity, kCachedMax) : -1;
-      if (cls >= 0 && (kHostAlignment << cls) == capacity && cached_[cls].size() < kCachedPerClass) {
+      if (cls >= 0 && cached_[cls].size() < kCachedPerClass) {
         cached_[cls].push_back(ptr);
         return;
       }

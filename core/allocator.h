@@ -51,7 +51,7 @@ class TrackingAllocator {
   explicit TrackingAllocator(Device device) : device_(device) {}
   struct Block {
     size_t bytes;
-    size_t capacity;  // the host block's real size: a size class, or the rounded request
+    int size_class;   // host blocks of a cached size class: its index (reusable on free); else -1
     uint64_t sequence;
   };
   // Freed host blocks kept for reuse, per power-of-two size class up to
