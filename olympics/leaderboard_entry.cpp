@@ -1,6 +1,5 @@
 #include "olympics/leaderboard_entry.h"
 
-#include <ctime>
 #include <random>
 
 #include "core/error.h"
@@ -105,15 +104,6 @@ std::string new_submission_id() {
     for (int shift = 28; shift >= 0; shift -= 4) out += hex[(word >> shift) & 0xf];
   }
   return out;
-}
-
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace tinyopt::olympics

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -121,15 +120,6 @@ FloatBuffer aligned_floats(size_t n) {
   return FloatBuffer(p);
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 nlohmann::json read_cache(const std::string& path) {
   std::ifstream in(path);
   if (!in) return nlohmann::json::object();
@@ -231,7 +221,7 @@ MachinePeaks measure_machine_peaks(int threads) {
       fp32_peak_isa(),
       (std::max<size_t>(4 * std::max(cpu::cpu_info().l3_bytes, cpu::cpu_info().l2_bytes), size_t{32} << 20)) >> 20,
       threads);
-  p.measured_at = utc_now();
+  p.measured_at = utc_now_iso8601();
   return p;
 }
 
@@ -268,7 +258,7 @@ MachinePeaks cuda_machine_peaks(int device, const std::string& cache_path, bool 
   p.bandwidth_gbs = 2.0 * 4.0 * static_cast<double>(elems) / cp_t.min * 1e-9;
   p.method = "compute: dispatched f32 matmul 4096^3 (best run, CUDA events); memory: 256 MiB device-to-device copy "
              "(2 bytes moved per byte copied, best run, CUDA events)";
-  p.measured_at = utc_now();
+  p.measured_at = utc_now_iso8601();
   to_cache(cache_path, p);
   return p;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include "core/device_runtime.h"
 #include "core/error.h"
@@ -171,6 +172,15 @@ Comparison Timer::compare(const std::function<void()>& fn_a, const std::function
 std::string format_timing(const TimingStats& s) {
   return fmt::format("p50 {:.4f} ms (p90 {:.4f}, IQR {:.1f}%, {} runs, {} threads)", s.p50 * 1e3, s.p90 * 1e3,
                      100 * s.spread(), s.runs, s.threads);
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace tinyopt

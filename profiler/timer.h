@@ -81,4 +81,8 @@ class Timer {
 // "p50 1.234 ms (p90 1.301, IQR 2.1%, 57 runs, 2 threads)" for logs.
 std::string format_timing(const TimingStats& stats);
 
+// Now, UTC, "2026-11-24T03:41:06Z": when a measurement was taken (machine
+// peaks, leaderboard entries).
+std::string utc_now_iso8601();
+
 }  // namespace tinyopt
