@@ -20,6 +20,17 @@ int64_t Shape::numel() const {
   return n;
 }
 
+bool Shape::within_extent() const {
+  int64_t product = 1;
+  for (int i = 0; i < n_; ++i) {
+    if (d_[i] < 0) return false;
+    const int64_t factor = d_[i] == 0 ? 1 : d_[i];
+    if (product > kMaxExtent / factor) return false;
+    product *= factor;
+  }
+  return true;
+}
+
 std::string Shape::str() const {
   std::string s = "[";
   for (int i = 0; i < n_; ++i) s += (i ? ", " : "") + std::to_string(d_[i]);

@@ -23,6 +23,12 @@ class Shape {
   const int64_t* begin() const { return d_; }
   const int64_t* end() const { return d_ + n_; }
   int64_t numel() const;
+  // True when every dim is non-negative and the dims, a zero counted as one,
+  // multiply to at most kMaxExtent. Tensors require it: it bounds numel() and
+  // every contiguous stride, so neither can overflow. Parsers check it to
+  // reject a file's absurd shape (say [0, 2^40, 2^40]) with the file's name.
+  static constexpr int64_t kMaxExtent = int64_t{1} << 40;
+  bool within_extent() const;
   std::vector<int64_t> to_vector() const { return {begin(), end()}; }
   std::string str() const;  // "[2, 3]"
   bool operator==(const Shape& other) const;

@@ -12,7 +12,15 @@ Storage::Storage(size_t bytes, Device device)
 
 Storage::~Storage() { TrackingAllocator::of(device_).deallocate(data_); }
 
+static void check_shape_valid(const Shape& shape) {
+  // Before any allocation or stride arithmetic (see Shape::within_extent).
+  TINYOPT_CHECK(shape.within_extent(),
+                "invalid shape {}: dimensions must be non-negative and multiply (a zero counted as one) to at most 2^40",
+                shape.str());
+}
+
 Shape contiguous_strides(const Shape& shape) {
+  check_shape_valid(shape);
   Shape strides = shape;
   int64_t stride = 1;
   for (int i = shape.size() - 1; i >= 0; --i) {
@@ -20,17 +28,6 @@ Shape contiguous_strides(const Shape& shape) {
     stride *= shape[i];
   }
   return strides;
-}
-
-static void check_shape_valid(const Shape& shape) {
-  // Guard against absurd sizes before any allocation: each dim non-negative
-  // and the element count representable.
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    TINYOPT_CHECK(d >= 0, "invalid shape {}: dimensions must be non-negative", shape.str());
-    TINYOPT_CHECK(d == 0 || n <= (int64_t{1} << 40) / d, "invalid shape {}: more than 2^40 elements", shape.str());
-    n *= d;
-  }
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
@@ -121,6 +118,7 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
+  check_shape_valid(shape);  // before numel(), which would overflow on an absurd shape
   TINYOPT_CHECK(is_contiguous(), "reshape of non-contiguous tensor {}", describe());
   TINYOPT_CHECK(shape.numel() == numel(), "cannot reshape {} to {}: element counts differ ({} vs {})", describe(),
                 shape.str(), numel(), shape.numel());

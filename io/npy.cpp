@@ -345,6 +345,11 @@ Tensor parse_npy_source(const ByteSource& file) {
   TINYOPT_CHECK(available == expected, "'{}': {} shape {} needs {} data bytes, found {}{}", path, descr->str,
                 tshape.str(), expected, available, available < expected ? " (file truncated)" : " (trailing bytes)");
 
+  // An empty array passes the byte checks whatever its other dims are.
+  TINYOPT_CHECK(tshape.within_extent(),
+                "'{}': .npy shape {} is absurd: its dimensions multiply (a zero counted as one) to more than 2^40", path,
+                tshape.str());
+
   Tensor t = Tensor::empty(tshape, *dtype);
   if (expected > 0) file.read(data_start, t.raw_data(), static_cast<size_t>(expected), "the array data");
   return t;

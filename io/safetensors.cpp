@@ -152,6 +152,10 @@ Entry parse_entry(const std::string& file, const std::string& name, const json& 
                 "{}: shape {} of {} needs {} bytes, but data_offsets [{}, {}] span {} bytes", where, e.shape.str(),
                 e.dtype_text, numel_overflow ? std::string("more than 2^64") : std::to_string(expected_bytes),
                 e.begin, e.end, e.end - e.begin);
+  // An empty tensor passes the byte checks whatever its other dims are.
+  TINYOPT_CHECK(e.shape.within_extent(),
+                "{}: shape {} is absurd: its dimensions multiply (a zero counted as one) to more than 2^40", where,
+                shape.dump());
   return e;
 }
 

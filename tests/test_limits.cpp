@@ -132,6 +132,23 @@ TEST(Limits, NpyTensorBytesRankAndHeader) {
   EXPECT_LT(allocated, 1 << 20);
 }
 
+// An empty tensor whose other dims multiply past 2^63 once overflowed the
+// contiguous strides (found by fuzz_npy in CI). Both parsers refuse it by name.
+TEST(Limits, EmptyTensorWithAbsurdDimsIsRefused) {
+  test::expect_error([] { parse_npy(npy_bytes("{'descr': '<f4', 'fortran_order': False, "
+                                              "'shape': (0, 1099511627776, 1099511627776), }"), "zero.npy"); },
+                     {"zero.npy", "absurd", "2^40"});
+  const std::string header = R"({"z":{"dtype":"F32","shape":[0,1099511627776,1099511627776],"data_offsets":[0,0]}})";
+  test::expect_error([&] { parse_safetensors(safetensors_bytes(header), "zero.safetensors"); },
+                     {"zero.safetensors", "'z'", "absurd"});
+  // The tensor layer itself refuses such a shape too, and reshape checks before numel().
+  test::expect_error([] { Tensor::empty(Shape{0, int64_t{1} << 40, int64_t{1} << 40}, DType::f32); }, {"invalid shape", "2^40"});
+  Tensor empty = Tensor::empty(Shape{0, 4}, DType::f32);
+  test::expect_error([&] { empty.reshape(Shape{int64_t{1} << 40, int64_t{1} << 40, 0}); }, {"invalid shape"});
+  // A legitimate empty tensor still works.
+  EXPECT_EQ(parse_npy(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }"), "ok.npy").numel(), 0);
+}
+
 TEST(Limits, IdxBytesAndRank) {
   test::ScratchDir dir;
   IdxArray a{{4, 5, 6}, std::vector<uint8_t>(120, 1)};
