@@ -20,12 +20,14 @@ static void check_shape_valid(const Shape& shape) {
 }
 
 Shape contiguous_strides(const Shape& shape) {
-  check_shape_valid(shape);
+  // The tensor constructors check within_extent() first; the overflow check
+  // keeps this function safe on its own at the cost of one flag test per dim.
   Shape strides = shape;
   int64_t stride = 1;
   for (int i = shape.size() - 1; i >= 0; --i) {
     strides[i] = stride;
-    stride *= shape[i];
+    TINYOPT_CHECK(!__builtin_mul_overflow(stride, shape[i], &stride), "invalid shape {}: strides overflow 64 bits",
+                  shape.str());
   }
   return strides;
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/dispatcher.h"
 #include "core/error.h"
 #include "data/idx.h"
 #include "io/npy.h"
@@ -178,11 +179,26 @@ bool small_enough_to_run(nn::Model& m) {
   return true;
 }
 
+// Holds a dispatcher choice ("op=variant,...") while alive.
+class ScopedVariant {
+ public:
+  explicit ScopedVariant(const std::string& spec) { OptimizedBackend::instance().set_choice(spec); }
+  ~ScopedVariant() { OptimizedBackend::instance().clear_choices(); }
+  ScopedVariant(const ScopedVariant&) = delete;
+  ScopedVariant& operator=(const ScopedVariant&) = delete;
+};
+
 // Quantized model files: on top of the model round trip, an accepted file's
 // quantized layers hold what the format promises (weights in [-127, 127],
 // finite positive scales, u8 zero points), and a forward pass on a small
-// model runs through the INT8 kernels without a sanitizer report and gives
-// the logits shape.
+// model runs through the INT8 kernels without a sanitizer report, gives the
+// logits shape, and gives the same bytes with qgemm and qconv2d on the plain loops
+// (`cpu.naive`) as on the routed kernels (`cpu.blocked` on this CPU: direct
+// VNNI convolution, fused pooling, GEMV tiles). Both use the same integer
+// accumulation and fixed-point requantization, so any difference is a kernel
+// reading or writing the wrong element on a shape the file chose. (FP32
+// layers between, e.g. a CSR layer, keep their routing: float kernels may
+// round differently, legitimately.)
 void quant_model_body(const std::string& bytes) {
   model_body(bytes);  // round trip (throws the same Error as below when refused)
   nn::Model m = nn::load_model_from_bytes(bytes, kName);
@@ -200,8 +216,15 @@ void quant_model_body(const std::string& bytes) {
                    "{}: input qparams {} {}", q->name(), in.scale, in.zero_point);
   }
   if (!small_enough_to_run(m)) return;
-  const Tensor y = m.forward(probe_input(m.batch_shape(2)));
+  const Tensor probe = probe_input(m.batch_shape(2));
+  const Tensor y = m.forward(probe);
   FUZZ_INVARIANT(y.ndim() >= 1 && y.size(0) == 2, "output {}", y.describe());
+  Tensor y_naive;
+  {
+    ScopedVariant naive("qgemm=cpu.naive,qconv2d=cpu.naive");
+    y_naive = m.forward(probe);
+  }
+  FUZZ_INVARIANT(same_bytes(y, y_naive), "routed kernels and cpu.naive disagree on output {}", y.describe());
 }
 
 // Models with CSR layers: on top of the model round trip, every sparse layer

@@ -13,6 +13,8 @@
 # it is kept in $FUZZ_ARTIFACTS (default build-fuzz/artifacts) and should be
 # copied to fuzz/regressions/<target>/ once the bug is fixed.
 # Per-target figures (executions, inputs added, time) go to build-fuzz/fuzz-stats.tsv.
+# FUZZ_SEED=N fixes libFuzzer's random seed (CI does, see .ci/run); unset, each
+# run draws a fresh one and explores new ground.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
@@ -78,7 +80,7 @@ for t in "${targets[@]}"; do
   ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OMP_NUM_THREADS=1 \
     "$bin" "$scratch/$t" "$root/fuzz/corpus/$t" $( [[ -d "$root/fuzz/regressions/$t" ]] && echo "$root/fuzz/regressions/$t" ) \
     -max_total_time="$seconds" -max_len="$(max_len_for "$t")" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
-    -artifact_prefix="$artifacts/$t-" -print_final_stats=1 >"$log" 2>&1
+    -artifact_prefix="$artifacts/$t-" -print_final_stats=1 ${FUZZ_SEED:+-seed="$FUZZ_SEED"} >"$log" 2>&1
   rc=$?
   set -e
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
