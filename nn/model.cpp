@@ -107,7 +107,7 @@ Model build_sequential(const json& config, Rng* rng, ParamBudget& budget) {
                 "config: 'input_shape' must be a list of 1 to 3 positive integers (per sample, e.g. [1, 28, 28])");
   for (const json& d : config["input_shape"]) {
     TINYOPT_CHECK(d.is_number_integer() && d.get<int64_t>() > 0 && d.get<int64_t>() <= (1 << 20),
-                  "config: 'input_shape' entries must be positive integers, found {}", d.dump());
+                  "config: 'input_shape' entries must be integers from 1 to 1048576 (2^20), found {}", d.dump());
     model.input_shape.push_back(d.get<int64_t>());
   }
   TINYOPT_CHECK(config.contains("layers") && config["layers"].is_array() && !config["layers"].empty(),

@@ -143,6 +143,11 @@ TEST(NnModel, BuildRejectsInconsistentConfigsNamingTheLayer) {
   bad = nn::cnn_config();
   bad["layers"][0]["kernel_size"] = 40;
   test::expect_error([&] { nn::build_model(bad, nullptr); }, {"layer 0", "does not fit"});
+  for (const int64_t d : {int64_t{0}, int64_t{-3}, int64_t{1} << 40}) {
+    bad = nn::mlp_config();
+    bad["input_shape"] = {1, d, 28};
+    test::expect_error([&] { nn::build_model(bad, nullptr); }, {"input_shape", "1 to 1048576", std::to_string(d)});
+  }
   test::expect_error([&] { nn::build_model(nn::gpt_config(0), nullptr); }, {"vocab_size"});
   json gpt = nn::gpt_config(10);
   gpt["n_head"] = 3;
