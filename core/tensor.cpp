@@ -12,33 +12,29 @@ Storage::Storage(size_t bytes, Device device)
 
 Storage::~Storage() { TrackingAllocator::of(device_).deallocate(data_); }
 
-static void check_shape_valid(const Shape& shape) {
-  // Before any allocation or stride arithmetic (see Shape::within_extent).
+// The strides of a contiguous tensor of `shape`, once the shape is known to
+// be sane (Shape::within_extent): every tensor's shape passes here before
+// anything is allocated or numel() computed, which also makes the stride
+// products below safe from overflow.
+static Shape checked_contiguous_strides(const Shape& shape) {
   TINYOPT_CHECK(shape.within_extent(),
                 "invalid shape {}: dimensions must be non-negative and multiply (a zero counted as one) to at most 2^40",
                 shape.str());
-}
-
-Shape contiguous_strides(const Shape& shape) {
-  // The tensor constructors check within_extent() first; the overflow check
-  // keeps this function safe on its own at the cost of one flag test per dim.
   Shape strides = shape;
   int64_t stride = 1;
   for (int i = shape.size() - 1; i >= 0; --i) {
     strides[i] = stride;
-    TINYOPT_CHECK(!__builtin_mul_overflow(stride, shape[i], &stride), "invalid shape {}: strides overflow 64 bits",
-                  shape.str());
+    stride *= shape[i];
   }
   return strides;
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  check_shape_valid(shape);
-  device_require(device);
   Tensor t;
+  t.strides_ = checked_contiguous_strides(shape);
+  device_require(device);
   t.storage_ = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * dtype_size(dtype), device);
   t.shape_ = shape;
-  t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
   return t;
 }
@@ -50,15 +46,14 @@ Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor Tensor::view_of(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype, size_t offset_bytes) {
-  check_shape_valid(shape);
+  Tensor t;
+  t.strides_ = checked_contiguous_strides(shape);
   const size_t need = offset_bytes + static_cast<size_t>(shape.numel()) * dtype_size(dtype);
   TINYOPT_CHECK(storage && need <= storage->bytes(), "view {} of {} at offset {} exceeds its storage of {} bytes",
                 shape.str(), dtype_name(dtype), offset_bytes, storage ? storage->bytes() : 0);
-  Tensor t;
   t.storage_ = std::move(storage);
   t.offset_bytes_ = offset_bytes;
   t.shape_ = shape;
-  t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
   return t;
 }
@@ -71,7 +66,7 @@ int64_t Tensor::size(int dim) const {
 }
 
 bool Tensor::is_contiguous() const {
-  // strides_ == contiguous_strides(shape_), without building the Shape: this
+  // strides_ == checked_contiguous_strides(shape_), without building the Shape: this
   // runs several times per op call.
   if (strides_.size() != shape_.size()) return false;
   int64_t expected = 1;
@@ -120,13 +115,13 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
-  check_shape_valid(shape);  // before numel(), which would overflow on an absurd shape
+  const Shape strides = checked_contiguous_strides(shape);  // before numel(), which an absurd shape would overflow
   TINYOPT_CHECK(is_contiguous(), "reshape of non-contiguous tensor {}", describe());
   TINYOPT_CHECK(shape.numel() == numel(), "cannot reshape {} to {}: element counts differ ({} vs {})", describe(),
                 shape.str(), numel(), shape.numel());
   Tensor t = *this;
   t.shape_ = shape;
-  t.strides_ = contiguous_strides(shape);
+  t.strides_ = strides;
   return t;
 }
 

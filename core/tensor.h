@@ -86,8 +86,6 @@ class Tensor {
   DType dtype_ = DType::f32;
 };
 
-Shape contiguous_strides(const Shape& shape);
-
 // Throws "<what>: expected <expected>, found <found>" style errors.
 void check_same_shape(const Tensor& a, const Tensor& b, const char* what);
 void check_dtype(const Tensor& t, DType expected, const char* what);
