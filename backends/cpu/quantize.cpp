@@ -48,14 +48,6 @@ TINYOPT_SIMD_BODY void quantize_range_body(const float* x, uint8_t* y, int64_t b
     y[i] = static_cast<uint8_t>(static_cast<int32_t>(x[i] == x[i] ? q : zp));
   }
 }
-TINYOPT_TARGET_AVX2 static void quantize_range_avx2(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale,
-                                                    float zp) {
-  quantize_range_body(x, y, begin, end, scale, zp);
-}
-static void quantize_range_base(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp) {
-  quantize_range_body(x, y, begin, end, scale, zp);
-}
-
 // The AVX-512 member of the set (simd_clones.h picks it) is written with
 // intrinsics, 16 values per step: the division, the clamp to +-1024, a
 // conversion that rounds half to even (the default rounding mode, as the
@@ -79,10 +71,9 @@ TINYOPT_TARGET_AVX512 static void quantize_range_avx512(const float* x, uint8_t*
   }
 }
 
-static void quantize_range(const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp) {
-  static const auto fn = simd_pick(&quantize_range_avx512, &quantize_range_avx2, &quantize_range_base);
-  fn(x, y, begin, end, scale, zp);
-}
+TINYOPT_SIMD_CLONES_WITH_AVX512(quantize_range, quantize_range_body, quantize_range_avx512,
+                                (const float* x, uint8_t* y, int64_t begin, int64_t end, float scale, float zp),
+                                (x, y, begin, end, scale, zp))
 
 void quantize_run(const QuantizeArgs& args) {
   const float* x = args.x.data<float>();

@@ -66,11 +66,17 @@ Fn simd_pick(Fn avx512, Fn avx2, Fn base) {
 // Defines `static void name params`, which runs `body args` compiled for the
 // best ISA. params and args are parenthesised lists, e.g.
 //   TINYOPT_SIMD_CLONES(gelu_chunk, gelu_body, (const float* x, float* y, int64_t n), (x, y, n))
-#define TINYOPT_SIMD_CLONES(name, body, params, args)                                             \
-  TINYOPT_TARGET_AVX512 static void name##_avx512 params { body args; }                           \
-  TINYOPT_TARGET_AVX2 static void name##_avx2 params { body args; }                               \
-  static void name##_base params { body args; }                                                   \
-  static void name params {                                                                       \
-    static const auto fn = ::tinyopt::cpu::simd_pick(&name##_avx512, &name##_avx2, &name##_base); \
-    fn args;                                                                                      \
+#define TINYOPT_SIMD_CLONES(name, body, params, args)                            \
+  TINYOPT_TARGET_AVX512 static void name##_avx512 params { body args; }          \
+  TINYOPT_SIMD_CLONES_WITH_AVX512(name, body, name##_avx512, params, args)
+
+// The same with a hand-written AVX-512 member (a TINYOPT_TARGET_AVX512
+// function of the same signature) where the compiler's version of the body
+// is slow; AVX2 and the baseline are still compiled from the body.
+#define TINYOPT_SIMD_CLONES_WITH_AVX512(name, body, avx512, params, args)                  \
+  TINYOPT_TARGET_AVX2 static void name##_avx2 params { body args; }                       \
+  static void name##_base params { body args; }                                           \
+  static void name params {                                                               \
+    static const auto fn = ::tinyopt::cpu::simd_pick(&avx512, &name##_avx2, &name##_base); \
+    fn args;                                                                              \
   }
