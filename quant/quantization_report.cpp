@@ -31,6 +31,34 @@ void accumulate_error(const Tensor& ref, const Tensor& got, Accumulator& acc) {
   }
 }
 
+// While alive, the quantized model is set up for the report: every layer
+// computes its own output, as the FP32 model's layers do (conv + max-pool
+// unfused), and the layers count saturation into the given statistics.
+// Undone however the scope ends.
+class ReportInstrumentation {
+ public:
+  ReportInstrumentation(nn::Sequential& q, std::map<int, SaturationStats>& layer_stats, SaturationStats& input_stats)
+      : q_(q) {
+    fuse_conv_max_pool(q_, false);
+    for (size_t m = 0; m < q_.size(); ++m) {
+      if (auto* l = dynamic_cast<QuantizedLayer*>(&q_.layer(m))) l->set_stats(&layer_stats[std::stoi(l->name())]);
+      if (auto* in = dynamic_cast<Quantize*>(&q_.layer(m))) in->set_stats(&input_stats);
+    }
+  }
+  ~ReportInstrumentation() {
+    for (size_t m = 0; m < q_.size(); ++m) {
+      if (auto* l = dynamic_cast<QuantizedLayer*>(&q_.layer(m))) l->set_stats(nullptr);
+      if (auto* in = dynamic_cast<Quantize*>(&q_.layer(m))) in->set_stats(nullptr);
+    }
+    fuse_conv_max_pool(q_, true);
+  }
+  ReportInstrumentation(const ReportInstrumentation&) = delete;
+  ReportInstrumentation& operator=(const ReportInstrumentation&) = delete;
+
+ private:
+  nn::Sequential& q_;
+};
+
 }  // namespace
 
 QuantizationReport analyze_quantization(nn::Model& fp32, nn::Model& int8, const Tensor& images, int64_t batch) {
@@ -47,14 +75,10 @@ QuantizationReport analyze_quantization(nn::Model& fp32, nn::Model& int8, const 
   nn::Sequential& q = int8.sequential();
   nn::Sequential& f = fp32.sequential();
   f.set_training(false);
-  fuse_conv_max_pool(q, false);  // every layer's own output, as the FP32 model's (fused again below)
-  for (size_t m = 0; m < q.size(); ++m) {
-    if (auto* l = dynamic_cast<QuantizedLayer*>(&q.layer(m))) l->set_stats(&saturation[std::stoi(l->name())]);
-    if (auto* in = dynamic_cast<Quantize*>(&q.layer(m))) in->set_stats(&report.input_saturation);
-  }
   const int64_t n = images.size(0);
   const Tensor all = images.contiguous();
-  try {
+  {
+    const ReportInstrumentation instrumented(q, saturation, report.input_saturation);
     for (int64_t b = 0; b < n; b += batch) {
       const int64_t rows = std::min(batch, n - b);
       const Tensor x = batch_rows(all, b, fp32.batch_shape(rows));
@@ -74,18 +98,9 @@ QuantizationReport analyze_quantization(nn::Model& fp32, nn::Model& int8, const 
         }
       }
     }
-  } catch (...) {
-    for (size_t m = 0; m < q.size(); ++m) {
-      if (auto* l = dynamic_cast<QuantizedLayer*>(&q.layer(m))) l->set_stats(nullptr);
-      if (auto* in = dynamic_cast<Quantize*>(&q.layer(m))) in->set_stats(nullptr);
-    }
-    fuse_conv_max_pool(q, true);
-    throw;
   }
-  fuse_conv_max_pool(q, true);
   for (size_t m = 0; m < q.size(); ++m) {
     if (auto* l = dynamic_cast<QuantizedLayer*>(&q.layer(m))) {
-      l->set_stats(nullptr);
       const int layer = std::stoi(l->name());
       LayerReport r;
       r.name = fmt::format("layer {} ({}){}", layer, layers.at(layer).at("type").get<std::string>(),
@@ -96,7 +111,6 @@ QuantizationReport analyze_quantization(nn::Model& fp32, nn::Model& int8, const 
       r.saturation = saturation[layer];
       report.layers.push_back(r);
     }
-    if (auto* in = dynamic_cast<Quantize*>(&q.layer(m))) in->set_stats(nullptr);
   }
   report.images = n;
   return report;
