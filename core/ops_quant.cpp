@@ -1,7 +1,6 @@
 #include "core/ops_quant.h"
 
 #include <algorithm>
-
 #include <cmath>
 
 #include "core/error.h"

@@ -11,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "profiler/timer.h"
-
 namespace tinyopt::olympics {
 
 inline constexpr double kNotApplicable = std::numeric_limits<double>::quiet_NaN();
@@ -66,7 +64,5 @@ nlohmann::json to_json(const LeaderboardEntry& e);
 LeaderboardEntry entry_from_json(const nlohmann::json& j);
 // A fresh random submission id (128 bits from the OS, hex).
 std::string new_submission_id();
-// Now, UTC, "2026-11-24T03:41:06Z" (profiler/timer.h).
-using ::tinyopt::utc_now_iso8601;
 
 }  // namespace tinyopt::olympics

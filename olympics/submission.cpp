@@ -8,6 +8,7 @@
 #include "core/threads.h"
 #include "olympics/build_info.h"
 #include "profiler/machine_peak.h"
+#include "profiler/timer.h"
 
 namespace tinyopt::olympics {
 

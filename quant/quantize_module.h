@@ -56,7 +56,6 @@ class QuantizedMaxPool2d : public EvalOnlyModule {
   int64_t padding() const { return pad_; }
   // The conv before this layer pools (QuantizedConv2d::fuse_max_pool): pass the input through.
   void mark_fused(bool fused = true) { fused_ = fused; }
-  bool fused() const { return fused_; }
 
  private:
   int64_t kernel_, stride_, pad_;

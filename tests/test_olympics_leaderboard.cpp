@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "olympics/leaderboard.h"
+#include "profiler/timer.h"
 
 using namespace tinyopt::olympics;
 
@@ -64,7 +65,7 @@ LeaderboardEntry sample_entry(const std::string& event, const std::string& recip
   e.tinyopt_version = "0.1.0";
   e.git_commit = "abc";
   e.model_sha256 = std::string(64, 'f');
-  e.created_at = utc_now_iso8601();
+  e.created_at = tinyopt::utc_now_iso8601();
   return e;
 }
 

@@ -63,7 +63,6 @@ void expect_refused(const ModelFile& good, const std::function<void(ModelFile&)>
   EXPECT_NE(msg.find("bad.safetensors"), std::string::npos) << "the error does not name the file: " << msg;
 }
 
-
 Tensor i32_values(std::initializer_list<int32_t> v) {
   Tensor t = Tensor::empty({static_cast<int64_t>(v.size())}, DType::i32);
   int64_t i = 0;

@@ -319,18 +319,13 @@ void qconv2d_blocked_run(const QConv2dArgs& args) {
   const kernels::Conv2dDims d = conv2d_dims(args.x, args.w, args.g);
   const int64_t pixels = d.out_pixels(), patch = d.patch();
   if (d.n == 0 || d.o == 0 || pixels == 0) return;
-  if (qgemm_blocked_isa() == QGemmIsa::avx512_vnni) {
-    if (args.pool == 0 || args.y.dtype() == DType::u8) {
-      qconv2d_vnni_direct(args, d);
-    } else {
-      qconv2d_then_pool(args, [](const QConv2dArgs& a) {
-        qconv2d_vnni_direct(a, conv2d_dims(a.x, a.w, a.g));
-      });
-    }
+  const bool vnni = qgemm_blocked_isa() == QGemmIsa::avx512_vnni;
+  if (args.pool > 0 && !(vnni && args.y.dtype() == DType::u8)) {
+    qconv2d_then_pool(args, qconv2d_blocked_run);  // only the VNNI path fuses u8 pooling: convolve, then pool
     return;
   }
-  if (args.pool > 0) {
-    qconv2d_then_pool(args, qconv2d_blocked_run);  // the im2col path below, then the pool
+  if (vnni) {
+    qconv2d_vnni_direct(args, d);
     return;
   }
   const auto w = packed_qweights_hwc(args.w, qgemm_blocked_isa());

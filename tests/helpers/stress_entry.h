@@ -9,6 +9,7 @@
 #include <string>
 
 #include "olympics/leaderboard_entry.h"
+#include "profiler/timer.h"
 
 namespace tinyopt::stress {
 
@@ -35,7 +36,7 @@ inline olympics::LeaderboardEntry entry(int round, int process, int i) {
   if (!e.valid) e.flags = {"stress: invalid on purpose"};
   e.threads = 1;
   e.machine = "stress";
-  e.created_at = olympics::utc_now_iso8601();
+  e.created_at = utc_now_iso8601();
   return e;
 }
 
