@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tinyopt builds and runs with (Debian 12).
-# Usage: scripts/install_deps.sh [--tests] [--fuzz]
-#   --tests adds what only the test suite uses; --fuzz what scripts/fuzz.sh uses.
+# Usage: scripts/install_deps.sh [--tests] [--fuzz] [--fresh-check]
+#   --tests adds what only the test suite uses; --fuzz what scripts/fuzz.sh uses;
+#   --fresh-check what scripts/fresh_machine_check.sh uses.
 # Skips apt-get entirely when everything is already installed.
+#
+# This list is the whole truth about what a build needs: CI proves it on a
+# pristine Debian 12 root (scripts/fresh_machine_check.sh), where nothing but
+# these packages is installed.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
+  git                    # the build stamps the commit into leaderboard entries
   libdnnl-dev            # oneDNN: the CPU library backend
+  ocl-icd-opencl-dev opencl-c-headers  # libdnnl-dev's CMake config requires OpenCL (its GPU
+                                       # runtime) but the package does not depend on it
   libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libsqlite3-dev
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist  # real images for training and accuracy
@@ -18,6 +26,7 @@ for arg in "$@"; do
     --tests) packages+=(python3-torch python3-numpy  # PyTorch interop cross-checks
                         chromium) ;;                 # renders the Olympics HTML report in a test (headless)
     --fuzz) packages+=(clang-14 libclang-rt-14-dev libomp-14-dev) ;;  # libFuzzer + sanitizers, clang's OpenMP
+    --fresh-check) packages+=(mmdebstrap) ;;       # builds the pristine Debian 12 root
     *) echo "install_deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

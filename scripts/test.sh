@@ -2,20 +2,31 @@
 # Builds and runs every test: the normal build (with the CUDA backend when
 # nvcc is present; CUDA cases report skipped without a GPU), then the CPU
 # build under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: scripts/test.sh [--build-only]   (--build-only: install, configure and
+# build both configurations, run nothing; scripts/fresh_machine_check.sh uses it)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+build_only=0
+case "${1:-}" in
+  "") ;;
+  --build-only) build_only=1 ;;
+  *) echo "test.sh: unknown option '$1' (expected --build-only or nothing)" >&2; exit 2 ;;
+esac
 scripts/install_deps.sh --tests
 
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 echo "== build (Release) =="
 scripts/build.sh build
-echo "== tests (Release) =="
-(cd build && ctest --output-on-failure -j2)
+if ((!build_only)); then
+  echo "== tests (Release) =="
+  (cd build && ctest --output-on-failure -j2)
+fi
 
 echo "== build (ASan + UBSan, CPU only) =="
 scripts/build.sh build-asan -DTINYOPT_SANITIZE=ON -DTINYOPT_CUDA=OFF -DTINYOPT_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+((build_only)) && exit 0
 echo "== tests (ASan + UBSan) =="
 # oneDNN's JIT and libgomp keep allocations for the life of the process; leak
 # checking is for our code and runs in the dedicated leak tests instead.
