@@ -104,12 +104,12 @@ base=$cache/bookworm-minbase.tar
 build_base() {
   local security=http://deb.debian.org/debian-security
   [[ $mirror == */debian ]] && security=${mirror%/debian}/debian-security
-  mmdebstrap --variant=minbase --quiet bookworm "$base.tmp" \
+  mmdebstrap --variant=minbase --format=tar --quiet bookworm "$base.tmp" \
     "deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $security bookworm-security main"
   mv "$base.tmp" "$base"  # only a complete tarball is ever cached
 }
 if [[ ! -s $base ]] || [[ -n $(find "$base" -mtime +"$cache_days" 2>/dev/null) ]]; then
-  rm -f "$base.tmp"
+  rm -rf "$base.tmp"
   run_step mmdebstrap build_base
 fi
 run_step unpack tar -C "$root" -xf "$base"
