@@ -20,6 +20,7 @@
 #                    when older than FRESH_CACHE_DAYS (default 7)
 #   FRESH_LOG_DIR    where each step's log and the timings go
 #                    (default build-fresh/ in the checkout)
+#   FRESH_WORK_PARENT where the root is built (default /var/tmp)
 #
 # Every exit path, Ctrl-C included, unmounts what it mounted and removes the
 # root; a run killed outright (SIGKILL) is cleaned up by the next one.
@@ -29,23 +30,15 @@ mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
 cache=${FRESH_CACHE_DIR:-/var/cache/tinyopt/fresh-root}
 cache_days=${FRESH_CACHE_DAYS:-7}
 logs=${FRESH_LOG_DIR:-$root_dir/build-fresh}
-work_prefix=/var/tmp/tinyopt-fresh.
+work_prefix=${FRESH_WORK_PARENT:-/var/tmp}/tinyopt-fresh.
 
 fail() { echo "fresh_machine_check: $*" >&2; exit 1; }
 
 # ---- what the check needs, each named when it is missing ---------------------
 [[ $(id -u) -eq 0 ]] || fail "must run as root (it builds a Debian root with mmdebstrap, mounts /proc in it and chroots); try: sudo $0"
-command -v mmdebstrap >/dev/null || fail "mmdebstrap is not installed; install it with: apt-get install mmdebstrap (or scripts/install_deps.sh --fresh-check)"
+command -v mmdebstrap >/dev/null || fail "mmdebstrap is not installed; install it with: apt-get install mmdebstrap (scripts/install_deps.sh --tests does)"
 command -v git >/dev/null || fail "git is not installed; it clones the committed tree into the root"
 git -C "$root_dir" rev-parse --verify -q HEAD >/dev/null || fail "$root_dir is not a git checkout with a commit; the check builds the committed tree"
-reach_error=$(python3 - "$mirror/dists/bookworm/InRelease" 2>&1 <<'EOF'
-import sys, urllib.request
-try:
-    urllib.request.urlopen(sys.argv[1], timeout=20).read(1)
-except Exception as e:
-    print(e); sys.exit(1)
-EOF
-) || fail "cannot reach the Debian mirror $mirror ($reach_error); the check downloads Debian 12 from it (set FRESH_MIRROR to use another)"
 
 # ---- cleanup: unmount everything under a root, then remove it ---------------
 mounts_under() {  # mount points below $1, deepest first
@@ -63,19 +56,28 @@ remove_work_dir() {
   # --one-file-system: never follow into anything still mounted.
   rm -rf --one-file-system "$dir"
 }
-mkdir -p "$cache"
-exec 9>"$cache/lock"
-flock --nonblock 9 || fail "another fresh_machine_check is running (it holds $cache/lock)"
+# One check at a time per work folder: the next step removes roots it finds there.
+exec 9>"${work_prefix}lock"
+flock --nonblock 9 || fail "another fresh_machine_check is running (it holds ${work_prefix}lock)"
 for stale in "$work_prefix"*; do  # left by a run that was killed outright
   [[ -d $stale ]] && remove_work_dir "$stale"
 done
+
+reach_error=$(python3 - "$mirror/dists/bookworm/InRelease" 2>&1 <<'EOF'
+import sys, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=20).read(1)
+except Exception as e:
+    print(e); sys.exit(1)
+EOF
+) || fail "cannot reach the Debian mirror $mirror ($reach_error); the check downloads Debian 12 from it (set FRESH_MIRROR to use another)"
 
 work=$(mktemp -d "${work_prefix}XXXXXX")
 trap 'remove_work_dir "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 root=$work/root
-mkdir -p "$root" "$logs"
+mkdir -p "$root" "$logs" "$cache"
 rm -f "$logs"/*.log
 timings=$logs/timings.tsv
 printf "step\tseconds\tresult\n" >"$timings"

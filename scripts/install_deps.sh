@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tinyopt builds and runs with (Debian 12).
-# Usage: scripts/install_deps.sh [--tests] [--fuzz] [--fresh-check]
-#   --tests adds what only the test suite uses; --fuzz what scripts/fuzz.sh uses;
-#   --fresh-check what scripts/fresh_machine_check.sh uses.
+# Usage: scripts/install_deps.sh [--tests] [--fuzz]
+#   --tests adds what only the test suite and scripts/fresh_machine_check.sh use;
+#   --fuzz what scripts/fuzz.sh uses.
 # Skips apt-get entirely when everything is already installed.
 #
 # This list is the whole truth about what a build needs: CI proves it on a
@@ -24,9 +24,9 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --tests) packages+=(python3-torch python3-numpy  # PyTorch interop cross-checks
-                        chromium) ;;                 # renders the Olympics HTML report in a test (headless)
+                        chromium                     # renders the Olympics HTML report in a test (headless)
+                        mmdebstrap) ;;               # the pristine Debian 12 root of fresh_machine_check.sh
     --fuzz) packages+=(clang-14 libclang-rt-14-dev libomp-14-dev) ;;  # libFuzzer + sanitizers, clang's OpenMP
-    --fresh-check) packages+=(mmdebstrap) ;;       # builds the pristine Debian 12 root
     *) echo "install_deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

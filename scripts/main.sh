@@ -8,5 +8,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install_deps.sh
-scripts/build.sh build
+scripts/build.sh build --target tinyopt_cli  # the command only; scripts/test.sh builds the rest
 build/tinyopt olympics --report "${OLYMPICS_REPORT:-build/olympics.html}" "$@"
