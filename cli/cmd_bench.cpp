@@ -8,6 +8,7 @@
 
 #include "cli/bench_lists.h"
 #include "cli/commands.h"
+#include "cli/numeric_range.h"
 #include "conformance/conformance.h"
 #include "core/dispatcher.h"
 #include "core/ops.h"
@@ -49,8 +50,9 @@ void run_bench_matmul(const Options& o) {
   const double peak = measure_fp32_peak_gflops(threads);
   nlohmann::json results = nlohmann::json::array();
   if (!o.json) {
-    std::printf("matmul ladder: %d thread(s); FP32 peak %.1f GFLOP/s measured now (%s FMA loop, %d threads)\n",
-                threads, peak, fp32_peak_isa(), threads);
+    std::printf("matmul ladder: %d thread(s); FP32 roof %.1f GFLOP/s measured now (%d x one core's %s FMA peak: no "
+                "kernel can exceed it)\n",
+                threads, peak, threads, fp32_peak_isa());
     std::printf("median of repeated runs (warm-up first); speedup = cpu.naive time / variant time\n\n");
     std::printf("%-16s %-26s %12s %10s %10s %8s\n", "M x K x N", "variant", "median ms", "GFLOP/s", "x naive",
                 "% peak");
@@ -141,7 +143,9 @@ void run_bench_matmul(const Options& o) {
                 {"machine", machine_json()},
                 {"threads", threads},
                 {"fp32_peak_gflops", peak},
-                {"peak_method", std::string(fp32_peak_isa()) + " FMA register loop, best of bursts over 0.2 s"},
+                {"peak_method", std::string(fp32_peak_isa()) +
+                                    " FMA register loop: threads x the best single-core burst, or the best "
+                                    "all-thread burst when higher"},
                 {"results", results}});
   }
 }
@@ -161,7 +165,7 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   matmul->add_option("--seconds", options.seconds, "Minimum measured time per variant and size")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 60.0));
+      ->check(finite_range(0.0, 60.0));
   matmul->add_flag("--json", options.json, "Print JSON");
   CLI::App* generate = add_bench_generate_command(*bench);
   CLI::App* sparse = add_bench_sparse_command(*bench);

@@ -14,6 +14,8 @@
 
 #include "cli/bench_lists.h"
 #include "cli/commands.h"
+#include "cli/numeric_range.h"
+#include "cli/progress.h"
 #include "core/threads.h"
 #include "nn/generate.h"
 #include "nn/model.h"
@@ -78,7 +80,10 @@ void run_bench_generate() {
                 "%9s %10s %14s %14s %9s %12s %6s  %s\n",
                 num_threads(), "positions", "new tokens", "uncached tok/s", "cached tok/s", "speedup", "cache KiB",
                 "pairs", "model");
-  for (int64_t positions : lengths) {
+  for (size_t li = 0; li < lengths.size(); ++li) {
+    const int64_t positions = lengths[li];
+    progress("bench generate", "{} positions ({} of {}): cached and uncached generation, interleaved, up to {} pairs "
+             "or {:.0f} s", positions, li + 1, lengths.size(), o.runs, o.seconds);
     nn::GPT& model = positions <= base.block_size ? loaded.gpt() : *long_model;
     const std::string which = positions <= base.block_size
                                   ? source
@@ -136,7 +141,7 @@ CLI::App* add_bench_generate_command(CLI::App& bench) {
   Options& o = g_options;
   sub->add_option("--model", o.model, "GPT model file (default: a random model of the reference shape)");
   sub->add_option("--lengths", o.lengths, "Total positions (prompt + new tokens), comma list")->capture_default_str();
-  sub->add_option("--seconds", o.seconds, "Time budget per length")->capture_default_str()->check(CLI::Range(0.1, 600.0));
+  sub->add_option("--seconds", o.seconds, "Time budget per length")->capture_default_str()->check(finite_range(0.1, 600.0));
   sub->add_option("--runs", o.runs, "Interleaved pairs per length")->capture_default_str()->check(CLI::Range(1, 1000));
   sub->add_flag("--json", o.json, "Print JSON");
   return sub;

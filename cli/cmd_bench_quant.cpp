@@ -13,6 +13,7 @@
 
 #include "cli/bench_lists.h"
 #include "cli/commands.h"
+#include "cli/numeric_range.h"
 #include "conformance/conformance.h"
 #include "conformance/quant_cases.h"
 #include "core/dispatcher.h"
@@ -213,10 +214,10 @@ std::pair<CLI::App*, CLI::App*> add_bench_quant_commands(CLI::App& bench) {
         ->check(CLI::Range(1, 101));
     app->add_option("--seconds", o.seconds, "Minimum measured time per contender and round")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 30.0));
+        ->check(finite_range(0.0, 30.0));
     app->add_option("--naive-max-macs", o.naive_max_macs, "Skip int8 cpu.naive above this many multiply-adds")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 1e12));
+        ->check(finite_range(0.0, 1e12));
     app->add_flag("--json", o.json, "Print JSON");
   }
   return {qgemm, qconv};

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/numeric_range.h"
 #include "core/ops_nn.h"
 #include "core/ops_sparse.h"
 #include "core/threads.h"
@@ -194,7 +195,7 @@ CLI::App* add_bench_sparse_command(CLI::App& bench) {
   sub->add_option("--sparsities", g_options.sparsities, "Comma list of sparsities in [0, 1)")->capture_default_str();
   sub->add_option("--batches", g_options.batches, "Comma list of batch sizes")->capture_default_str();
   sub->add_option("--seconds", g_options.seconds, "Minimum measured time per comparison")->capture_default_str()
-      ->check(CLI::Range(0.01, 60.0));
+      ->check(finite_range(0.01, 60.0));
   sub->add_flag("--json", g_options.json, "Print JSON");
   return sub;
 }

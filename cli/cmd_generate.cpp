@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "nn/char_tokenizer.h"
 #include "nn/generate.h"
@@ -26,7 +27,6 @@ struct Options {
 };
 
 void run_generate(const Options& o) {
-  TINYOPT_CHECK(o.tokens >= 1, "--tokens must be a positive number of new tokens, got {}", o.tokens);
   TINYOPT_CHECK(!o.prompt.empty(), "--prompt is empty; give at least one character");
   nn::Model model = nn::load_model(o.model);
   TINYOPT_CHECK(model.kind == nn::ModelKind::gpt, "{}: generate needs a GPT model file, this one is a {}", o.model,
@@ -37,7 +37,7 @@ void run_generate(const Options& o) {
   const int64_t block = gpt.config().block_size;
   TINYOPT_CHECK(static_cast<int64_t>(prompt.size()) <= block,
                 "--prompt has {} characters; the model's context (block_size) is {}", prompt.size(), block);
-  TINYOPT_CHECK(static_cast<int64_t>(prompt.size()) + o.tokens <= block,
+  TINYOPT_CHECK(o.tokens <= block - static_cast<int64_t>(prompt.size()),  // no overflow for any --tokens
                 "--tokens {}: prompt ({} characters) + {} new tokens exceeds the context (block_size {}); at most {} "
                 "new tokens fit",
                 o.tokens, prompt.size(), o.tokens, block, block - static_cast<int64_t>(prompt.size()));
@@ -48,10 +48,6 @@ void run_generate(const Options& o) {
   g.temperature = o.temperature;
   g.top_k = o.top_k;
   g.seed = o.seed;
-  if (o.sampled) {
-    TINYOPT_CHECK(o.temperature > 0, "--temperature must be positive, got {}", o.temperature);
-    TINYOPT_CHECK(o.top_k >= 0, "--top-k must be >= 0 (0 = whole vocabulary), got {}", o.top_k);
-  }
   const nn::GenerateResult r = nn::generate(gpt, {prompt}, g);
   const std::string text = tokenizer.decode(r.tokens[0]);
   const std::string mode = o.sampled ? fmt::format("temperature {} top-k {} seed {}", o.temperature, o.top_k, o.seed)
@@ -84,13 +80,18 @@ Command add_generate_command(CLI::App& app) {
   static Options o;
   sub->add_option("--model", o.model, "GPT model file (.safetensors)")->required();
   sub->add_option("--prompt", o.prompt, "Text to continue (characters of the model's vocabulary)")->required();
-  sub->add_option("--tokens", o.tokens, "New tokens to generate (prompt + tokens <= block_size)")->required();
+  sub->add_option("--tokens", o.tokens, "New tokens to generate (prompt + tokens <= block_size)")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   sub->add_flag("--no-cache", o.no_cache, "Recompute the whole context for every token (the O(N^2) baseline)");
   CLI::Option* greedy = sub->add_flag("--greedy", o.greedy, "Pick the most likely token (the default)");
   CLI::Option* temperature =
-      sub->add_option("--temperature", o.temperature, "Sample from softmax(logits / T), T > 0")->excludes(greedy);
+      sub->add_option("--temperature", o.temperature, "Sample from softmax(logits / T), T > 0")
+          ->excludes(greedy)
+          ->check(finite_range(1e-6, 1e6));
   CLI::Option* top_k = sub->add_option("--top-k", o.top_k, "Sample among the K most likely tokens (0 = all)")
-                           ->excludes(greedy);
+                           ->excludes(greedy)
+                           ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   sub->add_option("--seed", o.seed, "Seed of the sampler")->capture_default_str();
   sub->add_flag("--json", o.json, "Print JSON (with the token ids)");
   return {sub, [temperature, top_k] {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/output_path.h"
 #include "io/npy.h"
 #include "nn/model.h"
 #include "nn/nonfinite.h"
@@ -38,6 +39,7 @@ Tensor as_i32_ids(const Tensor& x, const std::string& path, int64_t vocab) {
 }
 
 void run_infer(const Options& o) {
+  check_output_path("--output", o.output, ".npy", {o.model, o.input});
   nn::Model model = nn::load_model(o.model);
   const Tensor x = load_npy(o.input);
   Tensor y;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/output_path.h"
 #include "core/threads.h"
 #include "olympics/olympics_run.h"
 #include "olympics/report_html.h"
@@ -31,7 +32,11 @@ void run_olympics_command(const Options& o) {
     }
     return;
   }
-  if (!o.report.empty()) check_report_path(o.report);  // before minutes of work
+  if (!o.report.empty()) {  // before minutes of work
+    std::vector<std::string> inputs = o.recipes;
+    inputs.push_back(o.db);
+    check_output_path("--report", o.report, ".html", inputs);
+  }
   OlympicsOptions opt;
   opt.events = o.events;
   opt.recipes = o.recipes;

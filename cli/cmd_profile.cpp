@@ -3,16 +3,12 @@
 // for the GPT) under the profiler and prints the per-op/per-layer table, the
 // top bottleneck, a roofline verdict per op against this machine's measured
 // peaks, the memory profile, and optionally a Chrome trace.
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/output_path.h"
 #include "core/device_runtime.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
@@ -36,38 +32,6 @@ struct Options {
   int runs = 10, warmup = 3;
   bool json = false, refresh_peaks = false;
 };
-
-// --trace is checked before any work, so a typo does not cost a whole run.
-// O_TMPFILE creates an unnamed file that vanishes on close: a real write test
-// that leaves nothing behind (and is honest for root, for whom access() always
-// says yes).
-void check_trace_path(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path p(path);
-  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-  std::error_code ec;
-  TINYOPT_CHECK(fs::exists(dir, ec), "--trace {}: directory '{}' does not exist", path, dir.string());
-  TINYOPT_CHECK(fs::is_directory(dir, ec), "--trace {}: '{}' is not a directory", path, dir.string());
-  TINYOPT_CHECK(!fs::is_directory(p, ec), "--trace {}: is a directory, expected a file name", path);
-  const int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY, 0600);
-  if (fd >= 0) {
-    ::close(fd);
-    return;
-  }
-  int err = errno;
-  if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL) {
-    // A file system without O_TMPFILE (e.g. /proc): create and remove a probe file.
-    std::string probe = (dir / ".tinyopt-trace-probe-XXXXXX").string();
-    const int pfd = ::mkstemp(probe.data());
-    if (pfd >= 0) {
-      ::close(pfd);
-      ::unlink(probe.c_str());
-      return;
-    }
-    err = errno;
-  }
-  fail("--trace {}: cannot write in directory '{}': {}", path, dir.string(), std::strerror(err));
-}
 
 // The first `batch` Fashion-MNIST test images, shaped for the model.
 Tensor image_input(const nn::Model& model, int64_t batch, const std::string& path) {
@@ -104,7 +68,7 @@ nlohmann::json stats_json(const TimingStats& s) {
 }
 
 void run_profile(const Options& o) {
-  if (!o.trace.empty()) check_trace_path(o.trace);
+  if (!o.trace.empty()) check_output_path("--trace", o.trace, ".json", {o.model});
   const Device device = usable_device_or_cpu(parse_device(o.device), "profile --device " + o.device);
   nn::Model model = nn::load_model(o.model);
   const bool gpt = model.kind == nn::ModelKind::gpt;

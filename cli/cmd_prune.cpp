@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
 #include "nn/train.h"
@@ -196,7 +197,8 @@ Command add_prune_command(CLI::App& app) {
   sub->add_option("--sparsity", o.sparsity,
                   "Fraction removed, [0, 1): of the weights (unstructured) or of each layer's filters/neurons "
                   "(--structured)")
-      ->required();
+      ->required()
+      ->check(finite_range(0.0, 1.0, /*hi_excluded=*/true));
   sub->add_flag("--structured", o.structured, "Remove whole conv filters and hidden neurons (a smaller dense model)");
   sub->add_flag("--filters-only", o.filters_only, "Structured: shrink conv layers only, keep hidden linear layers");
   sub->add_flag("--global", o.global, "Unstructured: one magnitude threshold across all layers");
@@ -207,15 +209,15 @@ Command add_prune_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   sub->add_option("--lr", o.lr, "Fine-tuning learning rate (AdamW, cosine decay to 0)")->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_range(0.0, 1.0));
   sub->add_option("--norm", o.norm, "Structured: rank filters by l1 or l2 norm")->capture_default_str();
   sub->add_option("--format", o.format, "Output: auto (unstructured -> sparse, structured -> dense), dense or sparse")
       ->capture_default_str();
   sub->add_option("--sparse-min", o.sparse_min, "Sparse output: linear layers at least this sparse are stored in CSR")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_range(0.0, 1.0));
   sub->add_option("--seconds", o.seconds, "Minimum measured time per latency comparison")->capture_default_str()
-      ->check(CLI::Range(0.01, 60.0));
+      ->check(finite_range(0.01, 60.0));
   sub->add_option("--out", o.out, "Output model file")->required();
   sub->add_flag("--progress", o.progress, "Fine-tuning progress on stderr");
   sub->add_flag("--json", o.json, "Print JSON");

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
 #include "nn/train.h"
@@ -149,11 +150,11 @@ Command add_quantize_command(CLI::App& app) {
   sub->add_option("--observer", o.observer, "Observer: minmax, moving, percentile, entropy or mse")
       ->capture_default_str()->check(CLI::IsMember(quant::observer_names()));
   sub->add_option("--percentile", o.percentile, "Percentile for --observer percentile")->capture_default_str()
-      ->check(CLI::Range(50.0, 100.0));
+      ->check(finite_range(50.0, 100.0));
   sub->add_option("--report-images", o.report_images, "Test images for the per-layer SQNR and saturation report")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{10000}));
   sub->add_option("--seconds", o.seconds, "Minimum measuring time per latency comparison")->capture_default_str()
-      ->check(CLI::Range(0.0, 600.0));
+      ->check(finite_range(0.0, 600.0));
   sub->add_flag("--json", o.json, "Print JSON");
   return {sub, [] { run_quantize(o); }};
 }

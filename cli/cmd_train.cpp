@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/output_path.h"
+#include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
 #include "data/text_corpus.h"
@@ -118,11 +120,12 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--seed", o.seed, "Random seed (initialisation and shuffling)")->capture_default_str();
   sub->add_option("--out", o.out, "Output model file (default <model>.safetensors)");
   sub->add_option("--batch-size", o.batch_size, "Batch size (images 64, gpt 16)")->check(CLI::Range(int64_t{1}, int64_t{65536}));
-  sub->add_option("--lr", o.lr, "Learning rate (default 1e-3)")->check(CLI::Range(1e-8, 10.0));
+  sub->add_option("--lr", o.lr, "Learning rate (default 1e-3)")->check(finite_range(1e-8, 10.0));
   sub->add_option("--optimizer", o.optimizer, "adamw | sgd (images)")->check(CLI::IsMember({"adamw", "sgd"}));
   sub->add_flag("--json", o.json, "Print JSON");
   return {sub, [] {
             if (o.out.empty()) o.out = o.which + ".safetensors";
+            check_output_path("--out", o.out, ".safetensors", {});
             if (o.which == "gpt") train_gpt_model(o);
             else train_image_model(o);
           }};

@@ -20,6 +20,7 @@ struct GlobalOptions {
   bool log_dispatch = false;
   int threads = 0;      // 0 = leave OpenMP's default (OMP_NUM_THREADS or all cores)
   std::vector<std::string> limits;  // --limit KEY=VALUE (io/limits.h)
+  bool force = false;               // --force: overwrite an input, or write an unexpected extension
 };
 
 // A subcommand and what runs it once parsing succeeded.

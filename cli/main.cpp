@@ -5,11 +5,17 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/usage.h"
 #include "core/error.h"
+#include "io/interrupt_cleanup.h"
 
+// Exit codes: 0 success, 1 an error while running a command, 2 a usage error
+// (unknown command or option, a missing or out-of-range value).
 int main(int argc, char** argv) {
+  tinyopt::install_interrupt_cleanup();  // Ctrl-C mid-write leaves no temporary file behind
   CLI::App app{"tinyopt: naive -> blocked -> library kernels behind one dispatcher, INT8, pruning, KV cache, "
-               "profiler and the TinyMLPerf Olympics"};
+               "profiler and the TinyMLPerf Olympics",
+               "tinyopt"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand: `tinyopt bench matmul --threads 2`
   app.set_version_flag("--version", std::string("tinyopt ") + TINYOPT_VERSION);
@@ -21,6 +27,8 @@ int main(int argc, char** argv) {
   app.add_flag("--log-dispatch", options.log_dispatch, "Log every routing decision to stderr");
   app.add_option("--threads", options.threads, "Threads for CPU kernels (default: OMP_NUM_THREADS or all cores)")
       ->check(CLI::Range(1, 1024));
+  app.add_flag("--force", options.force,
+               "Allow an output path that is also an input of the command, or whose extension does not match");
   app.add_option("--limit", options.limits,
                  "Resource limit for input files, KEY=VALUE (repeatable; keys in io/limits.h, e.g. max_tensor_bytes=8G). "
                  "Overrides TINYOPT_LIMITS.");
@@ -37,15 +45,30 @@ int main(int argc, char** argv) {
       tinyopt::cli::add_olympics_command(app),
       tinyopt::cli::add_leaderboard_command(app),
   };
+  CLI::App* help = tinyopt::cli::add_help_command(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+    if (help->parsed()) {
+      tinyopt::cli::run_help_command(app);
+      return 0;
+    }
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "tinyopt: usage error: %s\nRun 'tinyopt help' or 'tinyopt COMMAND --help' for usage.\n",
+                 tinyopt::cli::explain_parse_error(app, e).c_str());
+    return tinyopt::cli::kUsageExitCode;
+  } catch (const tinyopt::cli::UsageError& e) {
+    std::fprintf(stderr, "tinyopt: usage error: %s\n", e.what());
+    return tinyopt::cli::kUsageExitCode;
   }
   try {
     tinyopt::cli::apply_global_options(options);
     for (const auto& command : commands)
       if (command.app->parsed()) command.run();
+  } catch (const tinyopt::cli::UsageError& e) {
+    std::fprintf(stderr, "tinyopt: usage error: %s\n", e.what());
+    return tinyopt::cli::kUsageExitCode;
   } catch (const tinyopt::Error& e) {
     std::fprintf(stderr, "tinyopt: error: %s\n", e.what());
     return 1;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "io/interrupt_cleanup.h"
 
 namespace tinyopt {
 namespace {
@@ -102,16 +103,29 @@ class FdStreamBuf : public std::streambuf {
 };
 
 // Owns the temporary file until it is renamed: the destructor closes it and
-// removes it unless commit() succeeded.
+// removes it unless the rename succeeded. While it exists it is registered for
+// removal on Ctrl-C or kill (io/interrupt_cleanup.h).
 struct TempFile {
   std::string path;
   int fd = -1;
+  int interrupt_slot = -1;
   bool committed = false;
   ~TempFile() {
     if (fd >= 0) ::close(fd);
     if (!committed && !path.empty()) ::unlink(path.c_str());
+    release_temp_file(interrupt_slot);
   }
 };
+
+// Fault injection: TINYOPT_PAUSE_BEFORE_RENAME_MS=N holds every finished
+// temporary file N ms before its rename, so a test can interrupt a write in flight.
+void pause_before_rename() {
+  static const long ms = [] {
+    const char* env = std::getenv("TINYOPT_PAUSE_BEFORE_RENAME_MS");
+    return env != nullptr ? std::strtol(env, nullptr, 10) : 0L;
+  }();
+  if (ms > 0) ::usleep(static_cast<useconds_t>(ms) * 1000);
+}
 
 std::string parent_dir_of(const std::string& path) {
   const std::filesystem::path p(path);
@@ -151,6 +165,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
     }
     tmp.fd = fd;
     tmp.path = buf.data();
+    tmp.interrupt_slot = register_temp_file(buf.data());
   }
 
   {
@@ -168,6 +183,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
   const int fd = tmp.fd;
   tmp.fd = -1;
   if (::close(fd) != 0) fail("cannot write '{}': close failed ({})", path, errno_text(errno));
+  pause_before_rename();
 
   if (::rename(tmp.path.c_str(), path.c_str()) != 0) {
     fail("cannot write '{}': renaming the temporary file '{}' over it failed ({})", path, tmp.path, errno_text(errno));

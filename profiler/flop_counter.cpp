@@ -83,7 +83,8 @@ RooflineVerdict roofline(const OpCost& cost, const MachinePeaks& peaks, double s
   v.intensity = cost.intensity();
   v.ridge = peaks.ridge_intensity();
   if (cost.bytes <= 0 || peaks.fp32_gflops <= 0 || peaks.bandwidth_gbs <= 0) return v;
-  v.attainable_gflops = std::min(peaks.fp32_gflops, v.intensity * peaks.bandwidth_gbs);
+  const double bandwidth = peaks.bandwidth_for(cost.bytes);  // cache-resident data streams faster than DRAM
+  v.attainable_gflops = std::min(peaks.fp32_gflops, v.intensity * bandwidth);
   v.bound = v.intensity >= v.ridge ? Bound::compute : Bound::memory;
   if (seconds > 0) v.achieved_gflops = cost.flops / seconds * 1e-9;
   return v;

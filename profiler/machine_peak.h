@@ -3,23 +3,27 @@
 // numbers, not against a datasheet.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace tinyopt {
 
-// Runs a short register-only FMA loop (many independent accumulators, no
-// memory traffic) on `threads` threads and returns GFLOP/s (1 FMA = 2 FLOPs).
-// Uses 512-bit FMAs when the CPU has AVX-512, 256-bit with AVX2+FMA, else scalar.
+// The FP32 compute roof in GFLOP/s (1 FMA = 2 FLOPs): a register-only FMA loop
+// (many independent accumulators, no memory traffic), `threads` times the best
+// single-core rate, or the best all-thread rate when that is higher. A ceiling
+// no kernel exceeds, even when another process held a core during the
+// measurement. 512-bit FMAs with AVX-512, 256-bit with AVX2+FMA, else scalar.
 double measure_fp32_peak_gflops(int threads, double seconds = 0.2);
 
 // Name of the instruction set the peak kernel used ("avx512", "avx2", "scalar").
 const char* fp32_peak_isa();
 
 // STREAM's triad a[i] = b[i] + s * c[i] on `threads` threads over three f32
-// arrays each 4x the last-level cache (at least 32 MiB), so every pass goes
-// to DRAM; best pass over `seconds`, counted as STREAM does: 12 bytes per
-// element (two reads, one write; write-allocate traffic not counted).
-double measure_triad_bandwidth_gbs(int threads, double seconds = 0.2);
+// arrays of `array_bytes` each (0: 4x the last-level cache, at least 32 MiB,
+// so every pass goes to DRAM); best pass over `seconds`, counted as STREAM
+// does: 12 bytes per element (two reads, one write; write-allocate traffic
+// not counted). Arrays that fit a cache level measure that level.
+double measure_triad_bandwidth_gbs(int threads, double seconds = 0.2, size_t array_bytes = 0);
 
 // Both ceilings for one (machine, thread count), and the roofline's ridge point.
 struct MachinePeaks {
@@ -27,12 +31,18 @@ struct MachinePeaks {
   int threads = 0;
   double fp32_gflops = 0;   // compute roof
   double bandwidth_gbs = 0; // memory roof (DRAM)
+  double l2_gbs = 0, l3_gbs = 0;            // triad bandwidth with the data in L2 / in L3 (0: not measured)
+  double l2_capacity = 0, l3_capacity = 0;  // bytes an op may move and still count as cache-resident
   std::string method;       // how they were measured, in words
   std::string measured_at;  // UTC, ISO 8601
   bool from_cache = false;
   std::string cache_note;   // where they were cached, or why they could not be
   // FLOP per byte where the two roofs meet: below it an op is memory-bound.
   double ridge_intensity() const { return bandwidth_gbs > 0 ? fp32_gflops / bandwidth_gbs : 0; }
+  // The memory roof for an op that moves `bytes`: the bandwidth of the
+  // smallest level that holds them (profiled ops run warm, repeatedly), else DRAM's.
+  double bandwidth_for(double bytes) const;
+  const char* memory_level_for(double bytes) const;  // "L2", "L3" or "DRAM"
 };
 
 // $XDG_CACHE_HOME/tinyopt/machine.json, else ~/.cache/tinyopt/machine.json;

@@ -374,10 +374,9 @@ std::string ProfilerContext::roofline_report(const MachinePeaks& peaks) const {
       achieved = fmt::format("achieved {:.1f} of {:.1f} GFLOP/s ({:.0f}%)", v.achieved_gflops, v.attainable_gflops,
                              100 * v.fraction_of_roof());
     } else {
-      const double gbs = r.gbytes_per_s();
-      achieved = fmt::format("moved {:.1f} of {:.1f} GB/s ({:.0f}%){}", gbs, peaks.bandwidth_gbs,
-                             100 * gbs / peaks.bandwidth_gbs,
-                             gbs > peaks.bandwidth_gbs ? ", above the DRAM roof: its data stays in cache" : "");
+      const double gbs = r.gbytes_per_s(), roof = peaks.bandwidth_for(r.cost.bytes);
+      achieved = fmt::format("moved {:.1f} of {:.1f} GB/s ({:.0f}% of the {} roof)", gbs, roof, 100 * gbs / roof,
+                             peaks.memory_level_for(r.cost.bytes));
     }
     out += fmt::format("  {:<20} {:<14} {:8.2f} FLOP/B {} ridge {:.2f}: {}-bound; {}\n", r.name, r.variant,
                        v.intensity, v.bound == Bound::compute ? ">=" : "< ", v.ridge, bound_name(v.bound), achieved);
@@ -403,7 +402,8 @@ nlohmann::json ProfilerContext::to_json(const MachinePeaks* peaks) const {
   nlohmann::json out = {{"total_s", total_seconds()}, {"rows", rows}, {"bottleneck", bottleneck(peaks)}};
   if (peaks != nullptr) {
     out["peaks"] = {{"key", peaks->key},         {"fp32_gflops", peaks->fp32_gflops},
-                    {"bandwidth_gbs", peaks->bandwidth_gbs}, {"ridge", peaks->ridge_intensity()},
+                    {"bandwidth_gbs", peaks->bandwidth_gbs}, {"l2_gbs", peaks->l2_gbs}, {"l3_gbs", peaks->l3_gbs},
+                    {"ridge", peaks->ridge_intensity()},
                     {"method", peaks->method},   {"measured_at", peaks->measured_at},
                     {"from_cache", peaks->from_cache}};
   }

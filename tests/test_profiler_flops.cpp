@@ -147,6 +147,31 @@ TEST(ProfilerFlops, RooflineVerdictAgainstTheRidgePoint) {
   EXPECT_STREQ(bound_name(Bound::memory), "memory");
 }
 
+TEST(ProfilerFlops, AnOpWhoseDataFitsACacheIsHeldToThatCachesBandwidth) {
+  MachinePeaks peaks;
+  peaks.fp32_gflops = 100;
+  peaks.bandwidth_gbs = 10;
+  peaks.l2_gbs = 80;
+  peaks.l2_capacity = 1e6;
+  peaks.l3_gbs = 40;
+  peaks.l3_capacity = 1e7;
+  EXPECT_STREQ(peaks.memory_level_for(5e5), "L2");
+  EXPECT_STREQ(peaks.memory_level_for(5e6), "L3");
+  EXPECT_STREQ(peaks.memory_level_for(5e8), "DRAM");
+  // 0.1 FLOP/B: the roof is 0.1 x the bandwidth of the level that holds the data.
+  EXPECT_DOUBLE_EQ(roofline({5e4, 5e5}, peaks).attainable_gflops, 8.0);
+  EXPECT_DOUBLE_EQ(roofline({5e5, 5e6}, peaks).attainable_gflops, 4.0);
+  EXPECT_DOUBLE_EQ(roofline({5e7, 5e8}, peaks).attainable_gflops, 1.0);
+  // A cache level measured slower than DRAM (noise) never lowers the roof.
+  peaks.l2_gbs = 5;
+  EXPECT_DOUBLE_EQ(peaks.bandwidth_for(5e5), 10);
+  // Peaks cached before the levels were measured have none: everything is held to DRAM.
+  MachinePeaks old;
+  old.fp32_gflops = 100;
+  old.bandwidth_gbs = 10;
+  EXPECT_STREQ(old.memory_level_for(1), "DRAM");
+}
+
 TEST(ProfilerFlops, MachinePeaksAreMeasuredOnceThenReadFromTheCache) {
   test::ScratchDir dir;
   const std::string path = dir.file("cache/tinyopt/machine.json");  // directories are created
@@ -163,6 +188,12 @@ TEST(ProfilerFlops, MachinePeaksAreMeasuredOnceThenReadFromTheCache) {
   const nlohmann::json j = nlohmann::json::parse(in);
   ASSERT_TRUE(j.contains(machine_key(1)));
   EXPECT_EQ(j[machine_key(1)]["threads"], 1);
+  EXPECT_DOUBLE_EQ(second.l2_gbs, first.l2_gbs);
+  // Peaks cached by an older way of measuring them (no roof_version) are measured again.
+  nlohmann::json older = j;
+  older[machine_key(1)].erase("roof_version");
+  test::write_bytes(path, older.dump());
+  EXPECT_FALSE(machine_peaks(1, path).from_cache);
   // A corrupt cache is measured over, not trusted.
   test::write_bytes(path, "{not json");
   EXPECT_FALSE(machine_peaks(1, path).from_cache);
