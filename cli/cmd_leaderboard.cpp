@@ -25,6 +25,7 @@ void run_leaderboard(const Options& o) {
     for (const Event& e : all_events()) keys.push_back(e.key);
   LeaderboardOptions lo;
   lo.create = false;
+  lo.read_only = true;  // viewing a shared leaderboard needs no write access
   const Leaderboard board(o.db.empty() ? Leaderboard::default_path() : o.db, lo);
   nlohmann::json j = {{"db", board.path()}, {"total_entries", board.count()}, {"events", nlohmann::json::object()}};
   for (const std::string& key : keys) {

@@ -128,9 +128,8 @@ std::vector<std::string> OptimizedBackend::variant_names() const {
   return {names.begin(), names.end()};
 }
 
-void OptimizedBackend::set_choice(const std::string& spec) {
-  std::string global;
-  std::vector<std::pair<std::string, std::string>> per_op;
+BackendChoice OptimizedBackend::parse_choice(const std::string& spec) const {
+  BackendChoice choice;
   size_t start = 0;
   while (start <= spec.size()) {
     size_t end = spec.find(',', start);
@@ -140,19 +139,19 @@ void OptimizedBackend::set_choice(const std::string& spec) {
     if (item.empty()) continue;
     const size_t eq = item.find('=');
     if (eq == std::string::npos) {
-      TINYOPT_CHECK(global.empty(), "backend choice '{}': more than one global variant ('{}' and '{}')", spec, global,
-                    item);
-      global = item;
+      TINYOPT_CHECK(choice.global.empty(), "backend choice '{}': more than one global variant ('{}' and '{}')", spec,
+                    choice.global, item);
+      choice.global = item;
     } else {
-      per_op.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+      choice.per_op.emplace_back(item.substr(0, eq), item.substr(eq + 1));
     }
   }
   const std::vector<std::string> names = variant_names();
-  if (!global.empty() && global != "auto") {
-    TINYOPT_CHECK(std::find(names.begin(), names.end(), global) != names.end(),
-                  "unknown backend variant '{}'; valid variants: auto, {}", global, join(names));
+  if (!choice.global.empty() && choice.global != "auto") {
+    TINYOPT_CHECK(std::find(names.begin(), names.end(), choice.global) != names.end(),
+                  "unknown backend variant '{}'; valid variants: auto, {}", choice.global, join(names));
   }
-  for (const auto& [op_name, variant] : per_op) {
+  for (const auto& [op_name, variant] : choice.per_op) {
     OpBase* op = find_op(op_name);
     if (op == nullptr) {
       std::vector<std::string> op_names;
@@ -165,11 +164,16 @@ void OptimizedBackend::set_choice(const std::string& spec) {
       fail("unknown variant '{}' for op '{}'; valid variants: auto, {}", variant, op_name, join(valid));
     }
   }
-  // All names valid: apply.
-  global_choice_ = global == "auto" ? "" : global;
-  op_choices_ = per_op;
+  if (choice.global == "auto") choice.global.clear();
+  return choice;
+}
+
+void OptimizedBackend::set_choice(const std::string& spec) {
+  const BackendChoice choice = parse_choice(spec);  // all names valid before anything changes
+  global_choice_ = choice.global;
+  op_choices_ = choice.per_op;
   for (OpBase* op : ops_) op->set_chosen(global_choice_.empty() ? -1 : op->find_variant(global_choice_));
-  for (const auto& [op_name, variant] : per_op) {
+  for (const auto& [op_name, variant] : op_choices_) {
     OpBase* op = find_op(op_name);
     op->set_chosen(variant == "auto" ? -1 : op->find_variant(variant));
   }

@@ -12,11 +12,19 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/op.h"
 
 namespace tinyopt {
+
+// A parsed, validated kernel choice: a global variant ("" = automatic) and
+// per-op entries ({"matmul", "cpu.naive"}; "auto" = automatic for that op).
+struct BackendChoice {
+  std::string global;
+  std::vector<std::pair<std::string, std::string>> per_op;
+};
 
 class OptimizedBackend {
  public:
@@ -32,6 +40,9 @@ class OptimizedBackend {
   // global name and per-op entries ("cpu.onednn,matmul=cpu.naive").
   // Unknown op or variant names throw an error listing the valid ones.
   void set_choice(const std::string& spec);
+  // Parses and validates a spec without applying it (recipes are checked this
+  // way before any work starts).
+  BackendChoice parse_choice(const std::string& spec) const;
   void clear_choices();
   std::string choice_summary() const;  // what set_choice() left in force
 

@@ -143,7 +143,7 @@ std::vector<EpochStats> train_classifier(Model& model, const Tensor& images, con
     if (eval_images.defined()) s.eval_accuracy = evaluate_classifier(model, eval_images, eval_labels).accuracy;
     progress.finish(fmt::format("epoch {}/{} loss {:.4f} train acc {:.2f}%{} {:.0f} samples/s ({:.1f} s)", epoch,
                                 o.epochs, s.loss, 100 * s.train_accuracy,
-                                s.eval_accuracy >= 0 ? fmt::format(" eval acc {:.2f}%", 100 * s.eval_accuracy) : "",
+                                std::isfinite(s.eval_accuracy) ? fmt::format(" eval acc {:.2f}%", 100 * s.eval_accuracy) : "",
                                 s.samples_per_second, s.seconds));
     history.push_back(s);
   }

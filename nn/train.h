@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct EpochStats {
   int epoch = 0;
   double loss = 0;            // mean training loss over the epoch
   double train_accuracy = 0;  // on the batches as trained
-  double eval_accuracy = -1;  // on the evaluation set, when given
+  double eval_accuracy = std::numeric_limits<double>::quiet_NaN();  // on the evaluation set; NaN (null) when none
   double seconds = 0;
   double samples_per_second = 0;
 };

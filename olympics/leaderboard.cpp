@@ -1,7 +1,9 @@
 #include "olympics/leaderboard.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -18,7 +20,7 @@ constexpr const char* kColumns[] = {
     "latency_p50_s", "latency_p90_s", "latency_p99_s", "queries", "offline_throughput", "offline_batch",
     "peak_memory_bytes", "model_bytes", "train_samples_per_s", "decode_tokens_per_s",
     "speedup_latency", "speedup_offline", "size_reduction", "score", "score_parts", "valid", "flags",
-    "threads", "machine", "tinyopt_version", "git_commit", "model_sha256", "created_at"};
+    "threads", "machine", "tinyopt_version", "git_commit", "model_sha256", "created_at", "input_model_sha256"};
 constexpr int kColumnCount = sizeof(kColumns) / sizeof(kColumns[0]);
 
 constexpr const char* kCreateSchema = R"sql(
@@ -61,8 +63,10 @@ CREATE TABLE IF NOT EXISTS submissions (
   machine             TEXT NOT NULL,
   tinyopt_version     TEXT NOT NULL,
   git_commit          TEXT NOT NULL,
-  model_sha256        TEXT NOT NULL,
-  created_at          TEXT NOT NULL    -- UTC, ISO 8601
+  model_sha256        TEXT NOT NULL,   -- the model that was measured (its tensors and config)
+  created_at          TEXT NOT NULL,   -- UTC in ISO 8601
+  -- added in schema version 2: the file the measured model was made from
+  input_model_sha256  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS submissions_by_event ON submissions (event, valid, score DESC);
 )sql";
@@ -90,6 +94,18 @@ std::string column_text(sqlite3_stmt* s, int i) {
   return t ? reinterpret_cast<const char*>(t) : "";
 }
 
+// A SQLite file: URI for any path (absolute, with %, ? and # escaped).
+std::string file_uri(const std::string& path, const std::string& query) {
+  std::string uri = "file://";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#')
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else
+      uri += c;
+  }
+  return uri + "?" + query;
+}
+
 }  // namespace
 
 std::string Leaderboard::default_path() {
@@ -105,6 +121,7 @@ std::string Leaderboard::default_path() {
 }
 
 [[noreturn]] void Leaderboard::fail_sqlite(int rc, const std::string& doing) const {
+  last_error_ = rc;
   const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -142,52 +159,83 @@ Leaderboard::Leaderboard(const std::string& path, LeaderboardOptions options) : 
   std::error_code ec;
   const bool exists = fs::exists(path, ec);
   if (!exists) {
-    TINYOPT_CHECK(options_.create, "leaderboard {}: no such file (run `tinyopt olympics` to create it, or pass --db)",
-                  path);
+    TINYOPT_CHECK(options_.create && !options_.read_only,
+                  "leaderboard {}: no such file (run `tinyopt olympics` to create it, or pass --db)", path);
     // The default location's directory is ours to create; a --db path's directory must exist.
     if (path == default_path()) fs::create_directories(fs::path(path).parent_path(), ec);
     const fs::path dir = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
     TINYOPT_CHECK(fs::is_directory(dir, ec), "leaderboard {}: directory '{}' does not exist", path, dir.string());
+    TINYOPT_CHECK(::access(dir.c_str(), W_OK) == 0,
+                  "leaderboard {}: directory '{}' is not writable, so the database cannot be created there; pass "
+                  "--db PATH in a directory you can write",
+                  path, dir.string());
   } else {
     TINYOPT_CHECK(!fs::is_directory(path, ec), "leaderboard {}: is a directory, expected a database file", path);
   }
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (options_.create) flags |= SQLITE_OPEN_CREATE;
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (!options_.read_only) {
+    open(file_uri(path, options_.create ? "mode=rwc" : "mode=rw"));
+    return;
+  }
+  try {
+    open(file_uri(path, "mode=ro"));
+  } catch (const Error&) {
+    // A shared leaderboard may sit in a directory the viewer cannot write, where
+    // SQLite cannot create the WAL index (-shm) that read-only readers use. No
+    // writer is connected then (the last one to close removes -wal and -shm),
+    // so the file can be read as immutable instead.
+    const int why = last_error_ & 0xff;
+    if (why != SQLITE_READONLY && why != SQLITE_CANTOPEN) throw;
+    open(file_uri(path, "immutable=1"));
+  }
+}
+
+// Opens the database and checks that it is a healthy tinyopt leaderboard,
+// creating or upgrading the schema unless read-only. Throws naming the file
+// (with the database closed again) when it is not.
+void Leaderboard::open(const std::string& uri) {
+  const int flags = SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+                    (options_.read_only ? SQLITE_OPEN_READONLY
+                                        : SQLITE_OPEN_READWRITE | (options_.create ? SQLITE_OPEN_CREATE : 0));
+  const int rc = sqlite3_open_v2(uri.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
+    last_error_ = rc;
     const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    fail("leaderboard {}: cannot open: {}", path, message);
+    fail("leaderboard {}: cannot open: {}", path_, message);
   }
   try {
     sqlite3_busy_timeout(db_, options_.busy_timeout_ms);
     sqlite3_extended_result_codes(db_, 1);
-    // The first statements that read the file: a non-database fails here.
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=FULL");
-    exec("PRAGMA foreign_keys=ON");
-    {
-      Statement check;
-      int r = sqlite3_prepare_v2(db_, "PRAGMA quick_check", -1, &check.stmt, nullptr);
-      if (r != SQLITE_OK) fail_sqlite(r, "checking integrity");
-      std::string problems;
-      while ((r = sqlite3_step(check.stmt)) == SQLITE_ROW) {
-        const std::string line = column_text(check.stmt, 0);
-        if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
-      }
-      if (r != SQLITE_DONE) fail_sqlite(r, "checking integrity");
-      TINYOPT_CHECK(problems.empty(),
-                    "leaderboard {}: integrity check failed ({}); the file was left untouched: move it aside to "
-                    "start a new leaderboard",
-                    path, problems.substr(0, 300));
+    if (!options_.read_only) {
+      // The first statements that read the file: a non-database fails here.
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=FULL");
+      exec("PRAGMA foreign_keys=ON");
     }
+    check_integrity();
     create_or_check_schema();
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
   }
+}
+
+void Leaderboard::check_integrity() const {
+  Statement check;
+  int r = sqlite3_prepare_v2(db_, "PRAGMA quick_check", -1, &check.stmt, nullptr);
+  if (r != SQLITE_OK) fail_sqlite(r, "checking integrity");
+  std::string problems;
+  while ((r = sqlite3_step(check.stmt)) == SQLITE_ROW) {
+    const std::string line = column_text(check.stmt, 0);
+    if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
+  }
+  if (r != SQLITE_DONE) fail_sqlite(r, "checking integrity");
+  TINYOPT_CHECK(problems.empty(),
+                "leaderboard {}: integrity check failed ({}); the file was left untouched: move it aside to start a "
+                "new leaderboard",
+                path_, problems.substr(0, 300));
 }
 
 Leaderboard::~Leaderboard() { sqlite3_close(db_); }
@@ -205,35 +253,58 @@ void Leaderboard::create_or_check_schema() {
   }
   if (rc != SQLITE_DONE) fail_sqlite(rc, "reading the schema");
   TINYOPT_CHECK(!any || ours, "leaderboard {}: a SQLite database, but not a tinyopt leaderboard (no tinyopt_meta "
-                "table); refusing to write into it", path_);
+                "table); refusing to {} it", path_, options_.read_only ? "read" : "write into");
+  if (options_.read_only) {
+    TINYOPT_CHECK(any, "leaderboard {}: an empty database, not a tinyopt leaderboard", path_);
+    check_schema_version();
+    read_present_columns();
+    return;
+  }
 
   exec("BEGIN IMMEDIATE");
   try {
-    exec(kCreateSchema);
-    Statement version;
-    rc = sqlite3_prepare_v2(db_, "SELECT value FROM tinyopt_meta WHERE key = 'schema_version'", -1, &version.stmt,
-                            nullptr);
-    if (rc != SQLITE_OK) fail_sqlite(rc, "reading the schema version");
-    rc = sqlite3_step(version.stmt);
-    if (rc == SQLITE_ROW) {
-      const int found = std::atoi(column_text(version.stmt, 0).c_str());
-      TINYOPT_CHECK(found <= kLeaderboardSchemaVersion,
-                    "leaderboard {}: schema version {} was written by a newer tinyopt (this one reads version {}); "
-                    "left untouched",
-                    path_, found, kLeaderboardSchemaVersion);
-      // Older versions would be migrated here, inside this transaction; version 1 is the first.
-    } else if (rc == SQLITE_DONE) {
-      exec(("INSERT INTO tinyopt_meta (key, value) VALUES ('schema_version', '" +
-            std::to_string(kLeaderboardSchemaVersion) + "')")
-               .c_str());
-    } else {
-      fail_sqlite(rc, "reading the schema version");
-    }
+    exec(kCreateSchema);  // creates what is missing; an existing table keeps its columns
+    const int found = check_schema_version();
+    // Upgrades, inside this transaction: each version adds what it introduced.
+    if (found == 1) exec("ALTER TABLE submissions ADD COLUMN input_model_sha256 TEXT NOT NULL DEFAULT ''");
+    exec(("INSERT OR REPLACE INTO tinyopt_meta (key, value) VALUES ('schema_version', '" +
+          std::to_string(kLeaderboardSchemaVersion) + "')")
+             .c_str());
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  read_present_columns();
+}
+
+// The schema version stored in the file (0 for a new one); a newer one than
+// this build reads is refused.
+int Leaderboard::check_schema_version() const {
+  Statement version;
+  int rc = sqlite3_prepare_v2(db_, "SELECT value FROM tinyopt_meta WHERE key = 'schema_version'", -1, &version.stmt,
+                              nullptr);
+  if (rc != SQLITE_OK) fail_sqlite(rc, "reading the schema version");
+  rc = sqlite3_step(version.stmt);
+  if (rc == SQLITE_DONE) return 0;
+  if (rc != SQLITE_ROW) fail_sqlite(rc, "reading the schema version");
+  const int found = std::atoi(column_text(version.stmt, 0).c_str());
+  TINYOPT_CHECK(found <= kLeaderboardSchemaVersion,
+                "leaderboard {}: schema version {} was written by a newer tinyopt (this one reads version {}); left "
+                "untouched",
+                path_, found, kLeaderboardSchemaVersion);
+  return found;
+}
+
+// Which of kColumns the table has: a read-only viewer of an older file reads
+// the columns it lacks as empty instead of failing.
+void Leaderboard::read_present_columns() {
+  Statement info;
+  int rc = sqlite3_prepare_v2(db_, "PRAGMA table_info(submissions)", -1, &info.stmt, nullptr);
+  if (rc != SQLITE_OK) fail_sqlite(rc, "reading the schema");
+  present_columns_.clear();
+  while ((rc = sqlite3_step(info.stmt)) == SQLITE_ROW) present_columns_.push_back(column_text(info.stmt, 1));
+  if (rc != SQLITE_DONE) fail_sqlite(rc, "reading the schema");
 }
 
 int64_t Leaderboard::submit(const LeaderboardEntry& e) {
@@ -291,6 +362,7 @@ int64_t Leaderboard::submit(const LeaderboardEntry& e) {
     bind_text(s, ++i, e.git_commit);
     bind_text(s, ++i, e.model_sha256);
     bind_text(s, ++i, e.created_at);
+    bind_text(s, ++i, e.input_model_sha256);
     TINYOPT_CHECK(i == kColumnCount, "leaderboard: bound {} of {} columns", i, kColumnCount);
     rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) fail_sqlite(rc, "writing the submission");
@@ -314,7 +386,10 @@ int64_t Leaderboard::submit(const LeaderboardEntry& e) {
 
 std::vector<LeaderboardEntry> Leaderboard::query(const std::string& where, const std::string& event) const {
   std::string sql = "SELECT id";
-  for (const char* c : kColumns) sql += std::string(", ") + c;
+  for (const char* c : kColumns) {
+    const bool present = std::find(present_columns_.begin(), present_columns_.end(), c) != present_columns_.end();
+    sql += present ? std::string(", ") + c : std::string(", '' AS ") + c;
+  }
   sql += " FROM submissions s " + where;
   Statement q;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &q.stmt, nullptr);
@@ -369,6 +444,7 @@ std::vector<LeaderboardEntry> Leaderboard::query(const std::string& where, const
     e.git_commit = column_text(s, i++);
     e.model_sha256 = column_text(s, i++);
     e.created_at = column_text(s, i++);
+    e.input_model_sha256 = column_text(s, i++);
     out.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) fail_sqlite(rc, "reading the leaderboard");

@@ -25,11 +25,12 @@ struct sqlite3;
 
 namespace tinyopt::olympics {
 
-inline constexpr int kLeaderboardSchemaVersion = 1;
+inline constexpr int kLeaderboardSchemaVersion = 2;  // 2 added input_model_sha256
 
 struct LeaderboardOptions {
   int busy_timeout_ms = 10000;  // how long to wait for another writer
   bool create = true;           // create the file (and its directory, for the default path) when absent
+  bool read_only = false;       // view only: never writes, works on a file or directory the user cannot write
 };
 
 class Leaderboard {
@@ -59,14 +60,20 @@ class Leaderboard {
   void set_before_commit_hook(std::function<void()> hook) { before_commit_ = std::move(hook); }
 
  private:
+  void open(const std::string& uri);
   void exec(const char* sql) const;
+  void check_integrity() const;
   void create_or_check_schema();
+  int check_schema_version() const;
+  void read_present_columns();
   [[noreturn]] void fail_sqlite(int rc, const std::string& doing) const;
   std::vector<LeaderboardEntry> query(const std::string& where, const std::string& event) const;
 
   std::string path_;
   LeaderboardOptions options_;
   sqlite3* db_ = nullptr;
+  std::vector<std::string> present_columns_;
+  mutable int last_error_ = 0;  // the last SQLite result code that failed
   std::function<void()> before_commit_;
 };
 

@@ -51,6 +51,7 @@ nlohmann::json to_json(const LeaderboardEntry& e) {
           {"tinyopt_version", e.tinyopt_version},
           {"git_commit", e.git_commit},
           {"model_sha256", e.model_sha256},
+          {"input_model_sha256", e.input_model_sha256},
           {"created_at", e.created_at}};
 }
 
@@ -91,6 +92,7 @@ LeaderboardEntry entry_from_json(const nlohmann::json& j) {
   e.tinyopt_version = j.value("tinyopt_version", "");
   e.git_commit = j.value("git_commit", "");
   e.model_sha256 = j.value("model_sha256", "");
+  e.input_model_sha256 = j.value("input_model_sha256", "");
   e.created_at = j.value("created_at", "");
   return e;
 }

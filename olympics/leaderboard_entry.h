@@ -56,8 +56,9 @@ struct LeaderboardEntry {
   std::string machine;          // CPU model, cores, ISA
   std::string tinyopt_version;
   std::string git_commit;
-  std::string model_sha256;
-  std::string created_at;       // UTC, ISO 8601
+  std::string model_sha256;        // the model measured: its tensors and config (olympics/model_digest.h)
+  std::string input_model_sha256;  // the file it was made from (the reference model, or the recipe's own)
+  std::string created_at;          // UTC, ISO 8601
 };
 
 nlohmann::json to_json(const LeaderboardEntry& e);

@@ -36,9 +36,9 @@ struct AblationStep {
   std::string label;      // "baseline", "kernels", "+prune", "+int8", "+kv_cache"
   std::string added;      // what this step adds, in words
   size_t contender = 0;   // index into EventOutcome::contenders
-  double step_speedup = 0;        // SingleStream p50 over the previous step
-  double cumulative_speedup = 0;  // over baseline
-  double step_decode = 0, cumulative_decode = 0;  // GPT decode tokens/s ratios
+  double step_speedup = kNotApplicable;        // SingleStream p50 over the previous step
+  double cumulative_speedup = kNotApplicable;  // over baseline
+  double step_decode = kNotApplicable, cumulative_decode = kNotApplicable;  // GPT decode tokens/s ratios (NaN: image events)
 };
 
 struct EventOutcome {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "nn/model.h"
+#include "olympics/leaderboard_entry.h"
 #include "olympics/event_inputs.h"
 
 namespace tinyopt::olympics {
@@ -27,7 +28,7 @@ struct QualityResult {
   double value = 0;                // accuracy (fraction) or loss (nats/char)
   int64_t samples = 0;             // images or tokens scored
   int64_t nonfinite_outputs = 0;   // logits that were NaN or Inf
-  double agreement = -1;           // GPT: fraction in [0, 1]; -1 for classifiers
+  double agreement = kNotApplicable;  // GPT: fraction in [0, 1]; NaN (null in JSON) for classifiers
   int64_t agreement_positions = 0;
   double seconds = 0;
 };

@@ -5,8 +5,10 @@
 #include <sstream>
 #include <utility>
 
+#include "core/dispatcher.h"
 #include "core/error.h"
 #include "io/bounded_json.h"
+#include "quant/observer_factory.h"
 
 namespace tinyopt::olympics {
 
@@ -35,11 +37,40 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-void check_keys(const nlohmann::json& obj, const std::vector<std::string>& valid, const std::string& where) {
+// Every problem of a recipe, so that one attempt reports them all instead of
+// the first, then the next after a fix, and so on.
+class Problems {
+ public:
+  // Runs `check`; a tinyopt::Error it throws is recorded instead of propagated.
+  template <class Check>
+  void check(Check&& check) {
+    try {
+      check();
+    } catch (const Error& e) {
+      add(e.what());
+    }
+  }
+  void add(const std::string& problem) {
+    if (std::find(list_.begin(), list_.end(), problem) == list_.end()) list_.push_back(problem);
+  }
+  void throw_if_any() const {
+    if (list_.empty()) return;
+    if (list_.size() == 1) throw Error(list_[0]);
+    std::string text = fmt::format("{} problems in the recipe:", list_.size());
+    for (const std::string& p : list_) text += "\n  - " + p;
+    throw Error(text);
+  }
+
+ private:
+  std::vector<std::string> list_;
+};
+
+void check_keys(const nlohmann::json& obj, const std::vector<std::string>& valid, const std::string& where,
+                Problems& problems) {
   for (const auto& [key, value] : obj.items()) {
     (void)value;
     if (std::find(valid.begin(), valid.end(), key) == valid.end())
-      fail("{}: unknown key '{}'; valid keys: {}", where, key, join(valid));
+      problems.add(fmt::format("{}: unknown key '{}'; valid keys: {}", where, key, join(valid)));
   }
 }
 
@@ -68,52 +99,77 @@ std::string get_string(const nlohmann::json& j, const std::string& where) {
 // "int8": false / null turns a technique off; an object turns it on with its options.
 bool technique_off(const nlohmann::json& j) { return j.is_null() || (j.is_boolean() && !j.get<bool>()); }
 
-RecipeSettings parse_settings(const nlohmann::json& obj, const std::string& where) {
+Int8Settings parse_int8(const nlohmann::json& q, const std::string& w, Problems& problems) {
+  TINYOPT_CHECK(q.is_object() || (q.is_boolean() && q.get<bool>()),
+                "{}: expected an object {{\"observer\", \"calibration\"}}, true or false, found {}", w, q.dump());
+  Int8Settings i;
+  if (!q.is_object()) return i;
+  check_keys(q, kInt8Keys, w, problems);
+  problems.check([&] {
+    if (!q.contains("observer")) return;
+    i.observer = get_string(q.at("observer"), w + ".observer");
+    const auto& names = quant::observer_names();
+    TINYOPT_CHECK(std::find(names.begin(), names.end(), i.observer) != names.end(),
+                  "{}.observer: unknown observer '{}'; valid: {}", w, i.observer, join(names));
+  });
+  problems.check([&] {
+    if (q.contains("calibration")) i.calibration = get_int(q.at("calibration"), w + ".calibration", 1, 5000);
+  });
+  return i;
+}
+
+PruneSettings parse_prune(const nlohmann::json& p, const std::string& w, Problems& problems) {
+  TINYOPT_CHECK(p.is_object(), "{}: expected an object {{\"sparsity\", \"structured\", \"global\", "
+                "\"finetune_epochs\"}} or false, found {}", w, p.dump());
+  check_keys(p, kPruneKeys, w, problems);
+  PruneSettings ps;
+  problems.check([&] {
+    if (!p.contains("sparsity")) return;
+    TINYOPT_CHECK(p.at("sparsity").is_number(), "{}.sparsity: expected a number, found {}", w, p.at("sparsity").dump());
+    ps.sparsity = p.at("sparsity").get<double>();
+    TINYOPT_CHECK(ps.sparsity > 0 && ps.sparsity < 1, "{}.sparsity: {} is not in (0, 1)", w, ps.sparsity);
+  });
+  problems.check([&] { if (p.contains("structured")) ps.structured = get_bool(p.at("structured"), w + ".structured"); });
+  problems.check([&] { if (p.contains("global")) ps.global = get_bool(p.at("global"), w + ".global"); });
+  problems.check([&] {
+    if (p.contains("finetune_epochs")) ps.finetune_epochs = get_int(p.at("finetune_epochs"), w + ".finetune_epochs", 0, 100);
+  });
+  return ps;
+}
+
+RecipeSettings parse_settings(const nlohmann::json& obj, const std::string& where, Problems& problems) {
   RecipeSettings s;
-  if (obj.contains("backend")) {
+  problems.check([&] {
+    if (!obj.contains("backend")) return;
     s.backend = get_string(obj.at("backend"), where + ": backend");
     TINYOPT_CHECK(!s.backend.empty(), "{}: backend is empty (use \"auto\")", where);
-  }
-  if (obj.contains("threads")) s.threads = int(get_int(obj.at("threads"), where + ": threads", 0, 1024));
-  if (obj.contains("single_stream_threads"))
-    s.single_stream_threads = int(get_int(obj.at("single_stream_threads"), where + ": single_stream_threads", 0, 1024));
-  if (obj.contains("batch_size")) s.batch_size = get_int(obj.at("batch_size"), where + ": batch_size", 1, 4096);
-  if (obj.contains("kv_cache")) s.kv_cache = get_bool(obj.at("kv_cache"), where + ": kv_cache");
-  if (obj.contains("model")) {
+    try {
+      (void)OptimizedBackend::instance().parse_choice(s.backend);  // names valid here, before any work
+    } catch (const Error& e) {
+      fail("{}: backend: {}", where, e.what());
+    }
+  });
+  problems.check([&] { if (obj.contains("threads")) s.threads = int(get_int(obj.at("threads"), where + ": threads", 0, 1024)); });
+  problems.check([&] {
+    if (obj.contains("single_stream_threads"))
+      s.single_stream_threads = int(get_int(obj.at("single_stream_threads"), where + ": single_stream_threads", 0, 1024));
+  });
+  problems.check([&] {
+    if (obj.contains("batch_size")) s.batch_size = get_int(obj.at("batch_size"), where + ": batch_size", 1, 4096);
+  });
+  problems.check([&] { if (obj.contains("kv_cache")) s.kv_cache = get_bool(obj.at("kv_cache"), where + ": kv_cache"); });
+  problems.check([&] {
+    if (!obj.contains("model")) return;
     s.model_file = get_string(obj.at("model"), where + ": model");
     TINYOPT_CHECK(!s.model_file.empty(), "{}: model is empty (leave it out to use the reference model)", where);
-  }
-  if (obj.contains("int8") && !technique_off(obj.at("int8"))) {
-    const nlohmann::json& q = obj.at("int8");
-    const std::string w = where + ": int8";
-    TINYOPT_CHECK(q.is_object() || (q.is_boolean() && q.get<bool>()),
-                  "{}: expected an object {{\"observer\", \"calibration\"}}, true or false, found {}", w, q.dump());
-    Int8Settings i;
-    if (q.is_object()) {
-      check_keys(q, kInt8Keys, w);
-      if (q.contains("observer")) i.observer = get_string(q.at("observer"), w + ".observer");
-      TINYOPT_CHECK(!i.observer.empty(), "{}.observer: empty", w);
-      if (q.contains("calibration")) i.calibration = get_int(q.at("calibration"), w + ".calibration", 1, 5000);
-    }
-    s.int8 = i;
-  }
-  if (obj.contains("prune") && !technique_off(obj.at("prune"))) {
-    const nlohmann::json& p = obj.at("prune");
-    const std::string w = where + ": prune";
-    TINYOPT_CHECK(p.is_object(), "{}: expected an object {{\"sparsity\", \"structured\", \"global\", "
-                  "\"finetune_epochs\"}} or false, found {}", w, p.dump());
-    check_keys(p, kPruneKeys, w);
-    PruneSettings ps;
-    if (p.contains("sparsity")) {
-      TINYOPT_CHECK(p.at("sparsity").is_number(), "{}.sparsity: expected a number, found {}", w, p.at("sparsity").dump());
-      ps.sparsity = p.at("sparsity").get<double>();
-      TINYOPT_CHECK(ps.sparsity > 0 && ps.sparsity < 1, "{}.sparsity: {} is not in (0, 1)", w, ps.sparsity);
-    }
-    if (p.contains("structured")) ps.structured = get_bool(p.at("structured"), w + ".structured");
-    if (p.contains("global")) ps.global = get_bool(p.at("global"), w + ".global");
-    if (p.contains("finetune_epochs")) ps.finetune_epochs = get_int(p.at("finetune_epochs"), w + ".finetune_epochs", 0, 100);
-    s.prune = ps;
-  }
+  });
+  problems.check([&] {
+    if (obj.contains("int8") && !technique_off(obj.at("int8"))) s.int8 = parse_int8(obj.at("int8"), where + ": int8", problems);
+  });
+  problems.check([&] {
+    if (obj.contains("prune") && !technique_off(obj.at("prune")))
+      s.prune = parse_prune(obj.at("prune"), where + ": prune", problems);
+  });
   return s;
 }
 
@@ -125,6 +181,28 @@ nlohmann::json settings_json_for(const nlohmann::json& recipe, const std::string
   if (recipe.contains("events") && recipe.at("events").contains(event_key))
     for (const auto& [k, v] : recipe.at("events").at(event_key).items()) merged[k] = v;
   return merged;
+}
+
+std::string event_where(const std::string& name, const Event& event) {
+  return fmt::format("recipe {} (event {})", name, event.key);
+}
+
+// A recipe file's relative "model" paths are relative to the file, so a recipe
+// and its model travel together; each named file must exist.
+void resolve_model_paths(nlohmann::json& recipe, const std::filesystem::path& dir, const std::string& where,
+                         Problems& problems) {
+  auto resolve = [&](nlohmann::json& obj, const std::string& at) {
+    if (!obj.is_object() || !obj.contains("model") || !obj.at("model").is_string()) return;
+    std::filesystem::path m = obj.at("model").get<std::string>();
+    if (m.empty()) return;
+    if (m.is_relative()) obj["model"] = (dir / m).lexically_normal().string();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(obj.at("model").get<std::string>(), ec))
+      problems.add(fmt::format("{}: {}model {}: no such file", where, at, obj.at("model").get<std::string>()));
+  };
+  resolve(recipe, "");
+  if (recipe.contains("events") && recipe.at("events").is_object())
+    for (auto& [key, overrides] : recipe["events"].items()) resolve(overrides, "events." + key + ".");
 }
 
 }  // namespace
@@ -142,42 +220,67 @@ nlohmann::json RecipeSettings::to_json() const {
 }
 
 RecipeSettings Recipe::for_event(const Event& event) const {
-  return parse_settings(settings_json_for(json, event.key), fmt::format("recipe {} (event {})", name, event.key));
+  Problems problems;
+  RecipeSettings s = parse_settings(settings_json_for(json, event.key), event_where(name, event), problems);
+  problems.throw_if_any();
+  return s;
 }
 
-Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const std::string& default_name) {
+Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const std::string& default_name,
+                    const std::optional<std::filesystem::path>& file_dir) {
   const std::string where = "recipe " + origin;
   TINYOPT_CHECK(json.is_object(), "{}: expected a JSON object, found {}", where, json.type_name());
+  Problems problems;
   std::vector<std::string> valid = kSettingKeys;
   valid.insert(valid.end(), kTopLevelKeys.begin(), kTopLevelKeys.end());
-  check_keys(json, valid, where);
+  check_keys(json, valid, where, problems);
   Recipe r;
   r.origin = origin;
   r.json = json;
-  r.name = json.contains("name") ? get_string(json.at("name"), where + ": name") : default_name;
-  TINYOPT_CHECK(!r.name.empty() && r.name.size() <= 64, "{}: name must be 1..64 characters", where);
-  for (char c : r.name)
-    TINYOPT_CHECK(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '+',
-                  "{}: name '{}' may hold only letters, digits and - _ . +", where, r.name);
-  if (json.contains("description")) r.description = get_string(json.at("description"), where + ": description");
-  if (json.contains("skip_unavailable")) r.skip_unavailable = get_bool(json.at("skip_unavailable"), where + ": skip_unavailable");
-  if (json.contains("events")) {
+  if (file_dir) resolve_model_paths(r.json, *file_dir, where, problems);
+  r.name = default_name;
+  problems.check([&] {
+    if (json.contains("name")) r.name = get_string(json.at("name"), where + ": name");
+    TINYOPT_CHECK(!r.name.empty() && r.name.size() <= 64, "{}: name must be 1..64 characters", where);
+    for (char c : r.name)
+      TINYOPT_CHECK(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '+',
+                    "{}: name '{}' may hold only letters, digits and - _ . +", where, r.name);
+    // Every speedup is measured against the built-in baseline: a file may not stand in for a built-in.
+    const std::vector<std::string> builtins = builtin_recipe_names();
+    TINYOPT_CHECK(!file_dir || std::find(builtins.begin(), builtins.end(), r.name) == builtins.end(),
+                  "{}: '{}' is the name of a built-in recipe, which a recipe file cannot replace; give it another "
+                  "\"name\" (e.g. \"my-{}\")",
+                  where, r.name, r.name);
+  });
+  problems.check([&] { if (json.contains("description")) r.description = get_string(json.at("description"), where + ": description"); });
+  problems.check([&] {
+    if (json.contains("skip_unavailable")) r.skip_unavailable = get_bool(json.at("skip_unavailable"), where + ": skip_unavailable");
+  });
+  std::vector<std::string> overridden;  // events with their own settings
+  problems.check([&] {
+    if (!json.contains("events")) return;
     const nlohmann::json& ev = json.at("events");
     TINYOPT_CHECK(ev.is_object(), "{}: events: expected an object of per-event overrides, found {}", where, ev.type_name());
-    for (const auto& [key, overrides] : ev.items()) {
-      const Event& e = find_event(key);
-      TINYOPT_CHECK(key == e.key, "{}: events: use the event key '{}' instead of '{}'", where, e.key, key);
-      TINYOPT_CHECK(overrides.is_object(), "{}: events.{}: expected an object, found {}", where, key,
-                    overrides.type_name());
-      check_keys(overrides, kSettingKeys, where + ": events." + key);
-    }
-  }
-  parse_settings(json, where);  // the top level alone must be valid too
-  for (const Event& e : all_events()) r.for_event(e);
+    for (const auto& [key, overrides] : ev.items())
+      problems.check([&] {
+        const Event& e = find_event(key);
+        TINYOPT_CHECK(key == e.key, "{}: events: use the event key '{}' instead of '{}'", where, e.key, key);
+        TINYOPT_CHECK(overrides.is_object(), "{}: events.{}: expected an object, found {}", where, key,
+                      overrides.type_name());
+        check_keys(overrides, kSettingKeys, where + ": events." + key, problems);
+        overridden.push_back(key);
+      });
+  });
+  parse_settings(json, where, problems);  // the top level alone must be valid too
+  for (const Event& e : all_events())     // and each event's merged settings
+    if (std::find(overridden.begin(), overridden.end(), e.key) != overridden.end())
+      parse_settings(settings_json_for(json, e.key), event_where(r.name, e), problems);
+  problems.throw_if_any();
   return r;
 }
 
-Recipe parse_recipe_text(const std::string& text, const std::string& origin, const std::string& default_name) {
+Recipe parse_recipe_text(const std::string& text, const std::string& origin, const std::string& default_name,
+                         const std::optional<std::filesystem::path>& file_dir) {
   TINYOPT_CHECK(text.size() <= kMaxRecipeBytes, "recipe {}: {} bytes is larger than 1 MiB; a recipe is a small JSON "
                 "object", origin, text.size());
   if (!nlohmann::json::accept(text)) {  // a syntax error: say where (accept() builds no tree)
@@ -195,7 +298,7 @@ Recipe parse_recipe_text(const std::string& text, const std::string& origin, con
   }
   // Bounded: a recipe file from anywhere must not build a deep document (whose
   // recursive dump in an error message would overflow the stack) or a huge one.
-  return parse_recipe(parse_json_bounded(text, "recipe " + origin), origin, default_name);
+  return parse_recipe(parse_json_bounded(text, "recipe " + origin), origin, default_name, file_dir);
 }
 
 std::vector<std::string> builtin_recipe_names() {
@@ -238,21 +341,8 @@ Recipe load_recipe(const std::string& name_or_file) {
   TINYOPT_CHECK(in, "recipe {}: cannot read", name_or_file);
   std::stringstream text;
   text << in.rdbuf();
-  Recipe r = parse_recipe_text(text.str(), name_or_file, fs::path(name_or_file).stem().string());
-  // A relative model path is relative to the recipe file, so a recipe and its model travel together.
-  auto resolve = [&](nlohmann::json& obj) {
-    if (obj.contains("model") && obj.at("model").is_string()) {
-      fs::path m = obj.at("model").get<std::string>();
-      if (m.is_relative()) obj["model"] = (fs::path(name_or_file).parent_path() / m).lexically_normal().string();
-    }
-  };
-  resolve(r.json);
-  if (r.json.contains("events"))
-    for (auto& [key, overrides] : r.json["events"].items()) {
-      (void)key;
-      resolve(overrides);
-    }
-  return r;
+  return parse_recipe_text(text.str(), name_or_file, fs::path(name_or_file).stem().string(),
+                           fs::path(name_or_file).parent_path());
 }
 
 }  // namespace tinyopt::olympics

@@ -17,11 +17,14 @@
 //     "events": {"gpt": {"batch_size": 8}}   // per-event overrides of the keys above
 //   }
 //
-// Unknown keys, wrong types and out-of-range values are errors naming the
-// recipe, the key and the valid choices.
+// Unknown keys, wrong types, out-of-range values, unknown backends and
+// observers, and missing model files are errors naming the recipe, the key and
+// the valid choices; every problem of a recipe is reported at once, when it is
+// loaded, before any work starts. A recipe file cannot take a built-in's name.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -68,12 +71,17 @@ struct Recipe {
   RecipeSettings for_event(const Event& event) const;
 };
 
-// Parses and validates a recipe; `origin` names it in errors.
-Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const std::string& default_name);
+// Parses and validates a recipe, reporting every problem at once; `origin`
+// names it in errors. `file_dir`: the recipe came from a file in that
+// directory, so its relative "model" paths are resolved against it (and must
+// exist) and its name may not be a built-in recipe's.
+Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const std::string& default_name,
+                    const std::optional<std::filesystem::path>& file_dir = std::nullopt);
 // The same from a recipe file's text: at most 1 MiB, JSON nesting bounded by
 // io/limits.h (max_json_depth), so a hostile file is refused before it builds
 // a deep or huge document (the fuzz target "recipe" feeds this).
-Recipe parse_recipe_text(const std::string& text, const std::string& origin, const std::string& default_name);
+Recipe parse_recipe_text(const std::string& text, const std::string& origin, const std::string& default_name,
+                         const std::optional<std::filesystem::path>& file_dir = std::nullopt);
 // A built-in name ("baseline", "all", ...) or a path to a JSON file; a
 // relative "model" path in a file is taken relative to the file's directory.
 Recipe load_recipe(const std::string& name_or_file);

@@ -13,12 +13,12 @@ double paired(const std::vector<double>& a, const std::vector<double>& b, double
   std::vector<double> ratios;
   for (size_t r = 0; r < std::min(a.size(), b.size()); ++r)
     if (a[r] > 0 && b[r] > 0) ratios.push_back((a[r] / items_a) / (b[r] / items_b));
-  if (ratios.empty()) return 0;
+  if (ratios.empty()) return kNotApplicable;
   std::sort(ratios.begin(), ratios.end());
   return percentile_sorted(ratios, 50);
 }
 
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+double ratio(double a, double b) { return b > 0 ? a / b : kNotApplicable; }
 
 }  // namespace
 

@@ -9,18 +9,21 @@
 #include <nlohmann/json.hpp>
 
 #include "olympics/benchmark.h"
+#include "olympics/leaderboard_entry.h"
 
 namespace tinyopt::olympics {
 
+// A ratio that does not apply (training speed of the GPT, decode speed of an
+// image model) or was not measured is NaN, written as null in JSON.
 struct Speedup {
-  double latency = 0;         // SingleStream p50: per-round median ratio (> 1: optimized is faster)
-  double latency_p90 = 0;     // ratio of the p90s over the whole run
-  double latency_p99 = 0;
-  double offline = 0;         // Offline throughput ratio (per round, per item: batch sizes may differ)
-  double training = 0;        // image events: training samples/s ratio (0 when not measured)
-  double decode = 0;          // GPT: decode tokens/s ratio (0 when not measured)
-  double size_reduction = 0;  // baseline model bytes / optimized model bytes
-  double memory_reduction = 0;  // baseline peak memory / optimized peak memory
+  double latency = kNotApplicable;        // SingleStream p50: per-round median ratio (> 1: optimized is faster)
+  double latency_p90 = kNotApplicable;    // ratio of the p90s over the whole run
+  double latency_p99 = kNotApplicable;
+  double offline = kNotApplicable;        // Offline throughput ratio (per round, per item: batch sizes may differ)
+  double training = kNotApplicable;       // image events: training samples/s ratio
+  double decode = kNotApplicable;         // GPT: decode tokens/s ratio
+  double size_reduction = kNotApplicable;   // baseline model bytes / optimized model bytes
+  double memory_reduction = kNotApplicable;  // baseline peak memory / optimized peak memory
   nlohmann::json to_json() const;
 };
 

@@ -22,8 +22,8 @@ const QualityResult& QualityCache::put(const std::string& key, QualityResult q) 
 }
 
 std::string quality_key(const PreparedModel& p) {
-  // The weights (file hash + the model-changing techniques and their order) and the decode path.
-  std::string key = p.model_sha256 + p.fingerprint;
+  // The weights (the prepared model's digest) and the decode path.
+  std::string key = p.model_sha256;
   if (p.kv_cache) key += "+kv_cache";
   return key;
 }
@@ -180,7 +180,7 @@ LeaderboardEntry CompetitionSubmission::to_entry() const {
   e.quality = v.quality.value;
   e.reference_quality = reference_.fp32.value;
   e.quality_ratio = v.quality_ratio;
-  e.agreement = v.quality.agreement >= 0 ? v.quality.agreement : kNotApplicable;
+  e.agreement = v.quality.agreement;
   const double items = double(result_.single_stream_items);
   (void)items;
   e.latency_p50_s = result_.single_stream.p50;
@@ -207,6 +207,7 @@ LeaderboardEntry CompetitionSubmission::to_entry() const {
   e.tinyopt_version = build_info::kVersion;
   e.git_commit = build_info::kGitCommit;
   e.model_sha256 = contender_.prepared.model_sha256;
+  e.input_model_sha256 = contender_.prepared.input_sha256;
   e.created_at = utc_now_iso8601();
   return e;
 }

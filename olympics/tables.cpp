@@ -17,9 +17,16 @@ namespace {
 
 std::string ratio(double r) { return std::isfinite(r) && r > 0 ? fmt::format("{:.2f}x", r) : "-"; }
 
+// Quality with its unit: accuracy in percent, the GPT's held-out loss in nats per character.
 std::string quality_text(const std::string& metric, double v) {
   if (!std::isfinite(v)) return "-";
-  return metric == "test_accuracy" ? fmt::format("{:.2f}%", 100 * v) : fmt::format("{:.4f}", v);
+  return metric == "test_accuracy" ? fmt::format("{:.2f}%", 100 * v) : fmt::format("{:.4f} nats/char", v);
+}
+
+// What the quality column holds, and which way is better.
+std::string quality_legend(const std::string& metric) {
+  return metric == "test_accuracy" ? "test accuracy on 10,000 held-out images, higher is better"
+                                   : "loss on held-out text in nats per character, lower is better";
 }
 
 }  // namespace
@@ -30,7 +37,7 @@ std::string event_table(const EventOutcome& eo) {
                                 e.is_classifier() ? "accuracy on all 10,000 Fashion-MNIST test images"
                                                   : "held-out loss (nats/char) + greedy agreement",
                                 quality_text(e.quality_metric, eo.reference.fp32.value),
-                                e.is_classifier() ? "" : fmt::format(" nats/char over {} characters",
+                                e.is_classifier() ? "" : fmt::format(" over {} characters",
                                                                      eo.reference.fp32.samples));
   out += "  " + eo.quality_note + "\n";
   const char* unit = e.is_classifier() ? "img/s" : "tok/s";
@@ -61,7 +68,7 @@ std::string event_table(const EventOutcome& eo) {
                        "{:.3f} (offline) x {:.3f} (size) x {:.3f} (memory) x {:.3f} (quality)\n",
                        sub->contender().label, v.division, v.valid ? "valid" : "INVALID",
                        quality_text(v.quality.metric, v.quality.value), v.quality_ratio,
-                       v.quality.agreement >= 0 ? fmt::format(", agreement {:.3f}", v.quality.agreement) : "",
+                       std::isfinite(v.quality.agreement) ? fmt::format(", agreement {:.3f}", v.quality.agreement) : "",
                        v.quality_shared ? " [quality shared: same model]" : "", sc.value, sc.latency_factor,
                        sc.offline_factor, sc.size_factor, sc.memory_factor, sc.quality_factor);
     std::string techniques;
@@ -102,11 +109,12 @@ std::string leaderboard_table(const std::string& event_key, const std::vector<Le
   const Event& e = find_event(event_key);
   std::string out = fmt::format("\nLeaderboard: {} ({}), best entry per team, recipe and division\n", e.name, e.key);
   if (entries.empty()) return out + "  (no valid entries yet)\n";
-  out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8} {:>10} {:>10} {:>9} {:>9} {:>9}  {:<20} {}\n", "#", "div",
+  out += fmt::format("  quality: {}\n", quality_legend(e.quality_metric));
+  out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<20} {}\n", "#", "div",
                      "team", "recipe", "score", "quality", "p50", "lat. x", "offl. x", "size x", "when (UTC)", "commit");
   int rank = 0;
   for (const LeaderboardEntry& x : entries) {
-    out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8.1f} {:>10} {:>10} {:>9} {:>9} {:>9}  {:<20} {}\n", ++rank,
+    out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8.1f} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<20} {}\n", ++rank,
                        x.division, x.team.substr(0, 14), x.recipe.substr(0, 16), x.score,
                        quality_text(x.quality_metric, x.quality), format_seconds(x.latency_p50_s),
                        ratio(x.speedup_latency), ratio(x.speedup_offline), ratio(x.size_reduction), x.created_at,

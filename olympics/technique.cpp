@@ -1,6 +1,7 @@
 #include "olympics/technique.h"
 
 #include "core/error.h"
+#include "io/safetensors.h"
 #include "olympics/sha256.h"
 
 namespace tinyopt::olympics {
@@ -36,6 +37,10 @@ int64_t model_bytes(nn::Model& model) {
   return bytes;
 }
 
+std::string model_digest(nn::Model& model) {
+  return sha256_hex(serialize_safetensors(model.state_dict(), {{"config", model.config.dump()}}));
+}
+
 PreparedModel prepare_model(const Event& event, const Recipe& recipe, const RecipeSettings& settings,
                             const FashionMnist* data, const std::function<void(const std::string&)>& progress) {
   PreparedModel p;
@@ -43,7 +48,7 @@ PreparedModel prepare_model(const Event& event, const Recipe& recipe, const Reci
   p.model_path = p.own_model ? settings.model_file : reference_model_path(event);
   p.model = nn::load_model(p.model_path);
   check_model_fits_event(p.model, event, p.model_path);
-  p.model_sha256 = sha256_file(p.model_path);
+  p.input_sha256 = sha256_file(p.model_path);
   p.model.module->set_training(false);
 
   for (const Technique& t : model_techniques()) {
@@ -61,9 +66,6 @@ PreparedModel prepare_model(const Event& event, const Recipe& recipe, const Reci
     TechniqueContext context{event, settings, data, p.model, progress};
     t.apply(context);
     p.applied.push_back(t.name);
-    // Different settings give different weights: the key of "computed once per distinct model" must say so.
-    const nlohmann::json all = settings.to_json();
-    p.fingerprint += "+" + t.name + (all.contains(t.name) ? all.at(t.name).dump() : "");
     if (t.name == "prune" && settings.prune->finetune_epochs > 0) p.retrained = true;
   }
   if (settings.kv_cache) {
@@ -75,6 +77,7 @@ PreparedModel prepare_model(const Event& event, const Recipe& recipe, const Reci
     }
   }
   p.model.module->set_training(false);
+  p.model_sha256 = model_digest(p.model);
   return p;
 }
 

@@ -62,14 +62,14 @@ std::string verify_int8(nn::Model& model, const RecipeSettings& settings);
 struct PreparedModel {
   nn::Model model;
   std::string model_path;       // the file it came from
-  std::string model_sha256;     // of that file
+  std::string input_sha256;     // of that file
+  std::string model_sha256;     // of the prepared model itself (model_digest), what gets measured
   bool own_model = false;       // the recipe brought its own file (open division)
   bool retrained = false;       // fine-tuning happened (open division)
   bool kv_cache = false;        // GPT: decode with the KV cache
   std::vector<std::string> applied;  // techniques applied, in order ("prune", "int8", "kv_cache")
   std::vector<std::string> skipped;  // "<technique>: <why>"
   std::vector<std::string> notes;    // what the techniques reported (sparsity reached, calibration size, ...)
-  std::string fingerprint;           // the applied model-changing techniques with their settings (quality cache key)
 };
 
 // Loads the event's model (or the recipe's own) and applies the recipe's techniques.
@@ -81,5 +81,9 @@ void check_model_fits_event(nn::Model& model, const Event& event, const std::str
 
 // Bytes of every tensor the model holds (its state_dict: int8 weights count 1 byte each).
 int64_t model_bytes(nn::Model& model);
+// SHA-256 of the model's config and every tensor (names, dtypes, shapes,
+// bytes), as a safetensors file holding only those would be: two models with
+// the same digest compute the same function, whatever file they came from.
+std::string model_digest(nn::Model& model);
 
 }  // namespace tinyopt::olympics

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "nn/conv2d.h"
@@ -40,7 +41,7 @@ LayerPruneStats finish_stats(const std::string& name, const Tensor& w, double ta
   LayerPruneStats s;
   s.name = name;
   s.target_sparsity = target;
-  s.threshold = threshold;
+  s.threshold = threshold >= 0 ? threshold : std::numeric_limits<double>::quiet_NaN();  // NaN: nothing pruned
   s.params = w.numel();
   s.nonzero_before = nonzero_before;
   s.nonzero_after = count_nonzero(w);

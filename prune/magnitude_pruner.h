@@ -23,7 +23,7 @@ struct LayerPruneStats {
   std::string name;             // parameter name, e.g. "0.weight"
   double target_sparsity = 0;   // asked for (per layer: the same for all; global: the overall target)
   double actual_sparsity = 0;   // zeros / elements after pruning
-  double threshold = 0;         // largest |w| pruned (-1 when nothing was pruned)
+  double threshold = 0;         // largest |w| pruned (NaN, null in JSON, when nothing was pruned)
   int64_t params = 0;           // elements of the tensor
   int64_t nonzero_before = 0, nonzero_after = 0;
 };

@@ -81,9 +81,19 @@ TEST_F(OlympicsCli, MlpSprintRunsValidatesAndSubmits) {
   }
   EXPECT_EQ(ev["submissions"][0]["recipe"], "baseline");
   EXPECT_NEAR(ev["submissions"][0]["score"].get<double>(), 100, 1e-6);
+  // Both start from the reference file, but `all` measured a pruned INT8 model: the entries say which.
+  EXPECT_EQ(ev["submissions"][0]["input_model_sha256"], ev["submissions"][1]["input_model_sha256"]);
+  EXPECT_NE(ev["submissions"][0]["model_sha256"], ev["submissions"][1]["model_sha256"]);
   // The best kernels beat the naive ones at batch 1 (a loose bound: the machine may be busy).
   EXPECT_GT(ev["submissions"][1]["speedup_latency"].get<double>(), 1.5);
   EXPECT_GE(ev["ablation"].size(), 2u);
+  // What does not apply to an image event is null, never a number standing in for "none".
+  EXPECT_TRUE(ev["reference_agreement"].is_null()) << ev["reference_agreement"];
+  for (const auto& step : ev["ablation"]) {
+    EXPECT_TRUE(step["cumulative_decode_speedup"].is_null()) << step.dump();
+    EXPECT_TRUE(step["step_decode_speedup"].is_null()) << step.dump();
+  }
+  for (const auto& c : ev["contenders"]) EXPECT_TRUE(c["speedup_over_baseline"]["decode"].is_null()) << c.dump();
   EXPECT_EQ(json_["leaderboard"]["mlp"].size(), 2u);
 }
 
@@ -98,6 +108,7 @@ TEST_F(OlympicsCli, LeaderboardCommandListsTheSubmissions) {
   const CliRun text = run("leaderboard --db " + db_, dir);
   ASSERT_EQ(text.status, 0) << text.err;
   EXPECT_NE(text.out.find("MLP Sprint"), std::string::npos);
+  EXPECT_NE(text.out.find("test accuracy on 10,000 held-out images, higher is better"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("baseline"), std::string::npos);
 }
 

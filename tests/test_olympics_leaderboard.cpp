@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <string>
 
@@ -19,6 +20,7 @@
 
 #include "core/error.h"
 #include "olympics/leaderboard.h"
+#include "olympics/tables.h"
 #include "profiler/timer.h"
 
 using namespace tinyopt::olympics;
@@ -65,6 +67,7 @@ LeaderboardEntry sample_entry(const std::string& event, const std::string& recip
   e.tinyopt_version = "0.1.0";
   e.git_commit = "abc";
   e.model_sha256 = std::string(64, 'f');
+  e.input_model_sha256 = std::string(64, 'e');
   e.created_at = tinyopt::utc_now_iso8601();
   return e;
 }
@@ -100,6 +103,7 @@ TEST(OlympicsLeaderboard, RoundTripsEveryColumnAndNotApplicableAsNull) {
   EXPECT_TRUE(std::isnan(r.agreement));
   EXPECT_TRUE(std::isnan(r.decode_tokens_per_s));
   EXPECT_EQ(r.model_sha256, e.model_sha256);
+  EXPECT_EQ(r.input_model_sha256, e.input_model_sha256);
   // JSON form keeps not-applicable values as null.
   EXPECT_TRUE(to_json(r).at("agreement").is_null());
   EXPECT_EQ(entry_from_json(to_json(r)).score, r.score);
@@ -363,4 +367,99 @@ TEST(OlympicsLeaderboard, DefaultPathFollowsXdgDataHome) {
     ::setenv("XDG_DATA_HOME", saved.c_str(), 1);
   else
     ::unsetenv("XDG_DATA_HOME");
+}
+
+namespace {
+
+// Runs `body` as another user who cannot write `dir` (nobody, when we are
+// root; else ourselves with the directory made read-only) and returns its exit status.
+int as_reader_without_write_access(const std::string& dir, const std::function<int()>& body) {
+  const bool root = ::geteuid() == 0;
+  if (!root) std::filesystem::permissions(dir, std::filesystem::perms::owner_write, std::filesystem::perm_options::remove);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (root && (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)) ::_exit(90);
+    ::_exit(body());
+  }
+  const int status = wait_child(pid);
+  if (!root) std::filesystem::permissions(dir, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  return status;
+}
+
+}  // namespace
+
+TEST(OlympicsLeaderboard, ReadOnlyViewersNeedNoWriteAccess) {
+  const std::string dir = fmt::format("{}/olympics_shared_{}", ::testing::TempDir(), ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms(0755));
+  const std::string path = dir + "/lb.db";
+  {
+    Leaderboard board(path);
+    board.submit(sample_entry("mlp", "all", 500));
+  }  // the last writer closed: no -wal or -shm is left for a reader to use
+  std::filesystem::permissions(path, std::filesystem::perms(0644));
+  const int viewed = as_reader_without_write_access(dir, [&] {
+    try {
+      LeaderboardOptions view;
+      view.read_only = true;
+      const Leaderboard board(path, view);
+      return board.count() == 1 && board.rankings("mlp").size() == 1 ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "read-only view failed: %s\n", e.what());
+      return 2;
+    }
+  });
+  EXPECT_EQ(viewed, 0);
+  // Creating a leaderboard where one cannot write says so.
+  const int created = as_reader_without_write_access(dir, [&] {
+    try {
+      Leaderboard board(dir + "/new.db");
+      return 1;
+    } catch (const tinyopt::Error& e) {
+      return std::string(e.what()).find("is not writable") != std::string::npos ? 0 : 3;
+    }
+  });
+  EXPECT_EQ(created, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/new.db"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OlympicsLeaderboard, VersionOneFilesAreUpgradedOrReadAsTheyAre) {
+  const std::string path = fresh_db("version1");
+  {
+    Leaderboard board(path);
+    board.submit(sample_entry("mlp", "all", 500));
+  }
+  {  // make it a version-1 file: no input_model_sha256 column
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE submissions DROP COLUMN input_model_sha256; UPDATE tinyopt_meta SET value = '1' "
+                           "WHERE key = 'schema_version'", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  LeaderboardOptions view;
+  view.read_only = true;
+  {
+    const Leaderboard board(path, view);  // read as it is, the missing column empty
+    ASSERT_EQ(board.entries().size(), 1u);
+    EXPECT_EQ(board.entries()[0].input_model_sha256, "");
+  }
+  {
+    Leaderboard board(path);  // a writer upgrades it
+    board.submit(sample_entry("mlp", "all", 600));
+    EXPECT_EQ(board.entries().back().input_model_sha256, std::string(64, 'e'));
+  }
+}
+
+TEST(OlympicsLeaderboard, TablesGiveTheQualityUnitAndDirection) {
+  LeaderboardEntry gpt = sample_entry("gpt", "all", 500);
+  gpt.quality_metric = "heldout_loss";
+  gpt.quality = 1.6425;
+  const std::string table = leaderboard_table("gpt", {gpt});
+  EXPECT_NE(table.find("1.6425 nats/char"), std::string::npos) << table;
+  EXPECT_NE(table.find("lower is better"), std::string::npos) << table;
+  const std::string images = leaderboard_table("mlp", {sample_entry("mlp", "all", 500)});
+  EXPECT_NE(images.find("90.00%"), std::string::npos) << images;
+  EXPECT_NE(images.find("higher is better"), std::string::npos) << images;
 }

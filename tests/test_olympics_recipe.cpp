@@ -80,6 +80,7 @@ TEST(OlympicsRecipe, WrongTypesAndRangesAreErrors) {
 TEST(OlympicsRecipe, FilesResolveModelPathsAndReportBadJson) {
   const std::string dir = ::testing::TempDir();
   const std::string good = dir + "/olympics_recipe_good.json";
+  for (const char* model : {"/my.safetensors", "/c.safetensors"}) std::ofstream(dir + model) << "x";
   {
     std::ofstream out(good);
     out << R"({"backend": "cpu.blocked", "model": "my.safetensors", "events": {"cnn": {"model": "c.safetensors"}}})";
@@ -123,4 +124,41 @@ TEST(OlympicsRecipe, EventsAreFoundByKeyOrNameAndUnknownListsThem) {
   } catch (const tinyopt::Error& e) {
     EXPECT_TRUE(contains(e.what(), "mlp") && contains(e.what(), "Transformer Decathlon")) << e.what();
   }
+}
+
+TEST(OlympicsRecipe, EveryProblemIsReportedAtOnceWhenLoaded) {
+  const std::string e = error_of({{"backend", "cpu.fastest"},
+                                  {"int8", {{"observer", "minimax"}}},
+                                  {"threads", "two"},
+                                  {"events", {{"mpl", {{"batch_size", 8}}}}}});
+  EXPECT_TRUE(contains(e, "4 problems")) << e;
+  EXPECT_TRUE(contains(e, "unknown backend variant 'cpu.fastest'") && contains(e, "cpu.blocked")) << e;
+  EXPECT_TRUE(contains(e, "unknown observer 'minimax'") && contains(e, "minmax")) << e;
+  EXPECT_TRUE(contains(e, "threads: expected an integer")) << e;
+  EXPECT_TRUE(contains(e, "unknown event 'mpl'")) << e;
+  EXPECT_TRUE(contains(error_of({{"backend", "matmul=cpu.nope"}}), "unknown variant 'cpu.nope' for op 'matmul'"));
+  EXPECT_EQ(error_of({{"backend", "cpu.onednn,matmul=cpu.naive"}}), "");
+}
+
+TEST(OlympicsRecipe, AFileCannotReplaceABuiltinOrNameAMissingModel) {
+  const std::string dir = ::testing::TempDir();
+  const std::string shadow = dir + "/baseline.json";  // named by its file...
+  std::ofstream(shadow) << R"({"backend": "cpu.blocked"})";
+  const std::string named = dir + "/mine.json";  // ...or by its "name"
+  std::ofstream(named) << R"({"name": "all", "backend": "cpu.blocked", "events": {"cnn": {"model": "absent.safetensors"}}})";
+  for (const std::string& file : {shadow, named}) {
+    try {
+      load_recipe(file);
+      FAIL() << file << " replaced a built-in recipe";
+    } catch (const tinyopt::Error& e) {
+      EXPECT_TRUE(contains(e.what(), "name of a built-in recipe")) << e.what();
+    }
+  }
+  try {
+    load_recipe(named);
+  } catch (const tinyopt::Error& e) {  // both problems of the second file at once
+    EXPECT_TRUE(contains(e.what(), "events.cnn.model") && contains(e.what(), "absent.safetensors: no such file"))
+        << e.what();
+  }
+  EXPECT_EQ(load_recipe("baseline").origin, "built-in");
 }

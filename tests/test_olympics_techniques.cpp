@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "olympics/submission.h"
+#include "olympics/sha256.h"
 #include "olympics/technique.h"
 
 using namespace tinyopt;
@@ -35,7 +36,11 @@ TEST(OlympicsTechniques, PruneReachesDeclaredSparsityAndVerifyTellsDenseFromPrun
   nn::Model dense = nn::load_model(reference_model_path(mlp));
   EXPECT_NE(verify_prune(dense, s), "");
   EXPECT_LT(model_bytes(p.model), model_bytes(dense));  // sparse storage is smaller
-  EXPECT_EQ(p.model_sha256.size(), 64u);
+  // The entry names what was measured (the pruned model) and what it was made from (the file).
+  EXPECT_EQ(p.input_sha256, sha256_file(reference_model_path(mlp)));
+  EXPECT_EQ(p.model_sha256, model_digest(p.model));
+  EXPECT_NE(p.model_sha256, model_digest(dense));
+  EXPECT_EQ(model_digest(dense), model_digest(dense));
 }
 
 TEST(OlympicsTechniques, Int8AppliesAndVerifiesOrFailsClearly) {

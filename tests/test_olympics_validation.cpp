@@ -32,7 +32,8 @@ struct Fixture {
     c->settings = c->recipe.for_event(event);
     c->prepared.model_path = reference_model_path(event);
     c->prepared.model = nn::load_model(c->prepared.model_path);
-    c->prepared.model_sha256 = sha256_file(c->prepared.model_path);
+    c->prepared.input_sha256 = sha256_file(c->prepared.model_path);
+    c->prepared.model_sha256 = model_digest(c->prepared.model);
     return c;
   }
   BenchmarkResult result(size_t index) {
