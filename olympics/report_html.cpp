@@ -33,17 +33,17 @@ svg .category, svg .axis { font-size: 12px; } svg .grid { stroke: #e3e3e3; }
 std::string td(const std::string& s) { return "<td>" + html_escape(s) + "</td>"; }
 std::string ratio_text(double r) { return std::isfinite(r) && r > 0 ? fmt::format("{:.2f}x", r) : "-"; }
 
-std::string event_section(const EventOutcome& eo) {
+std::string event_section(const ReportEvent& eo) {
   const Event& e = *eo.event;
   std::string h = fmt::format("<h2 id=\"{}\">{} ({})</h2>\n<p class=\"note\">{}</p>\n", e.key, html_escape(e.name),
                               e.key, html_escape(eo.quality_note));
   h += "<table><tr><th>contender</th><th>p50</th><th>p90</th><th>p99</th><th>queries</th><th>latency speedup</th>"
        "<th>offline</th><th>offline speedup</th><th>model size</th><th>peak memory</th><th>" +
        std::string(e.is_classifier() ? "training samples/s" : "decode tokens/s") + "</th></tr>\n";
-  for (size_t i = 0; i < eo.contenders.size(); ++i) {
-    const BenchmarkResult& r = eo.results[i];
-    const Speedup s = compute_speedup(eo.results[0], r);
-    h += "<tr>" + td(eo.contenders[i]->label + (eo.submitted[i] ? "" : " (ablation step)")) +
+  for (const ReportContender& c : eo.contenders) {
+    const BenchmarkResult& r = c.result;
+    const Speedup& s = c.vs_baseline;
+    h += "<tr>" + td(c.label + (c.submitted ? "" : " (ablation step)")) +
          td(format_seconds(r.single_stream.p50)) + td(format_seconds(r.single_stream.p90)) +
          td(format_seconds(r.single_stream.p99)) + td(std::to_string(r.single_stream.runs)) + td(ratio_text(s.latency)) +
          td(fmt::format("{:.0f} {}", r.offline_throughput(), r.throughput_unit)) + td(ratio_text(s.offline)) +
@@ -53,19 +53,19 @@ std::string event_section(const EventOutcome& eo) {
   h += "</table>\n<table><tr><th>submission</th><th>division</th><th>valid</th><th>quality</th><th>quality ratio</th>"
        "<th>score</th><th>latency f.</th><th>offline f.</th><th>size f.</th><th>memory f.</th><th>quality f.</th>"
        "<th>techniques verified</th></tr>\n";
-  for (const auto& sub : eo.submissions) {
-    const ValidationResult& v = sub->validation();
-    const Score sc = sub->compute_score();
+  for (const ReportSubmission& sub : eo.submissions) {
+    const ValidationResult& v = sub.validation;
+    const Score& sc = sub.score;
     std::string techniques;
     for (const auto& t : v.techniques) techniques += (techniques.empty() ? "" : ", ") + t;
-    h += "<tr>" + td(sub->contender().label) + td(v.division) + td(v.valid ? "yes" : "NO") +
+    h += "<tr>" + td(sub.label) + td(v.division) + td(v.valid ? "yes" : "NO") +
          td(e.is_classifier() ? fmt::format("{:.2f}%", 100 * v.quality.value)
                               : fmt::format("{:.4f} nats/char, agreement {:.3f}", v.quality.value, v.quality.agreement)) +
          td(fmt::format("{:.4f}", v.quality_ratio)) + td(fmt::format("{:.1f}", sc.value)) +
          td(fmt::format("{:.3f}", sc.latency_factor)) + td(fmt::format("{:.3f}", sc.offline_factor)) +
          td(fmt::format("{:.3f}", sc.size_factor)) + td(fmt::format("{:.3f}", sc.memory_factor)) +
          td(fmt::format("{:.3f}", sc.quality_factor)) + td(techniques.empty() ? "none" : techniques) + "</tr>\n";
-    for (const auto& s : sub->contender().prepared.skipped)
+    for (const auto& s : sub.skipped)
       h += "<tr><td colspan=\"12\" class=\"note\">skipped: " + html_escape(s) + "</td></tr>\n";
     for (const auto& f : v.flags) h += "<tr><td colspan=\"12\" class=\"flag\">flag: " + html_escape(f) + "</td></tr>\n";
     for (const auto& x : v.errors)
@@ -83,11 +83,11 @@ std::string event_section(const EventOutcome& eo) {
   // Latency percentiles per contender.
   std::vector<std::string> labels;
   BarSeries p50{"p50", color(1), {}}, p90{"p90", color(2), {}}, p99{"p99", color(4), {}};
-  for (size_t i = 0; i < eo.contenders.size(); ++i) {
-    labels.push_back(eo.contenders[i]->label);
-    p50.values.push_back(eo.results[i].single_stream.p50 * 1e6);
-    p90.values.push_back(eo.results[i].single_stream.p90 * 1e6);
-    p99.values.push_back(eo.results[i].single_stream.p99 * 1e6);
+  for (const ReportContender& c : eo.contenders) {
+    labels.push_back(c.label);
+    p50.values.push_back(c.result.single_stream.p50 * 1e6);
+    p90.values.push_back(c.result.single_stream.p90 * 1e6);
+    p99.values.push_back(c.result.single_stream.p99 * 1e6);
   }
   h += svg_bar_chart(e.name + ": SingleStream latency percentiles (batch 1)", "microseconds per query (log)", labels,
                      {p50, p90, p99}, true, "{:.3g}");
@@ -96,7 +96,7 @@ std::string event_section(const EventOutcome& eo) {
 
 }  // namespace
 
-std::string render_html_report(const OlympicsOutcome& out) {
+std::string render_html_report(const ReportData& out) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                   "<title>TinyMLPerf Olympics report</title>\n<style>" +
                   std::string(kStyle) + "</style></head>\n<body>\n<h1>TinyMLPerf Olympics</h1>\n";
@@ -110,7 +110,7 @@ std::string render_html_report(const OlympicsOutcome& out) {
   // Chart 1: cumulative speedup of each ablation step, per event.
   std::vector<std::string> events;
   size_t max_steps = 0;
-  for (const EventOutcome& eo : out.events) {
+  for (const ReportEvent& eo : out.events) {
     events.push_back(eo.event->name);
     max_steps = std::max(max_steps, eo.ablation.size());
   }
@@ -118,7 +118,7 @@ std::string render_html_report(const OlympicsOutcome& out) {
   for (size_t k = 1; k < max_steps; ++k) {
     BarSeries s{"", color(k), {}};
     std::string name;
-    for (const EventOutcome& eo : out.events) {
+    for (const ReportEvent& eo : out.events) {
       s.values.push_back(k < eo.ablation.size() ? eo.ablation[k].cumulative_speedup : 0);
       if (k < eo.ablation.size() && name.find(eo.ablation[k].label) == std::string::npos)
         name += (name.empty() ? "" : " / ") + eo.ablation[k].label;
@@ -132,13 +132,13 @@ std::string render_html_report(const OlympicsOutcome& out) {
   // Chart 2: quality vs size of the submissions.
   std::vector<ScatterPoint> points;
   size_t i = 0;
-  for (const EventOutcome& eo : out.events)
-    for (const auto& sub : eo.submissions)
-      points.push_back({double(sub->result().model_bytes), sub->validation().quality_ratio,
-                        eo.event->key + ":" + sub->contender().label, color(++i)});
+  for (const ReportEvent& eo : out.events)
+    for (const ReportSubmission& sub : eo.submissions)
+      points.push_back({double(sub.model_bytes), sub.validation.quality_ratio, eo.event->key + ":" + sub.label,
+                        color(++i)});
   h += svg_scatter("Quality vs model size (submissions)", "model bytes (log)", "quality ratio vs FP32 reference",
                    points);
-  for (const EventOutcome& eo : out.events) h += event_section(eo);
+  for (const ReportEvent& eo : out.events) h += event_section(eo);
   if (!out.leaderboard.empty()) {
     h += "<h2>Leaderboard</h2>\n<p class=\"note\">" + html_escape(out.db_path) + "</p>\n";
     for (const auto& [event, entries] : out.leaderboard) h += "<pre>" + html_escape(leaderboard_table(event, entries)) + "</pre>\n";
@@ -155,6 +155,8 @@ void check_report_path(const std::string& path) {
   TINYOPT_CHECK(!fs::is_directory(p, ec), "--report {}: is a directory, expected a file name", path);
   TINYOPT_CHECK(::access(dir.c_str(), W_OK) == 0, "--report {}: directory '{}' is not writable", path, dir.string());
 }
+
+std::string render_html_report(const OlympicsOutcome& outcome) { return render_html_report(report_data(outcome)); }
 
 void write_html_report(const OlympicsOutcome& outcome, const std::string& path) {
   write_file_atomic(path, render_html_report(outcome));
