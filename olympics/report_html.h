@@ -7,12 +7,12 @@
 #include <string>
 
 #include "olympics/olympics_run.h"
+#include "olympics/report_data.h"
 
 namespace tinyopt::olympics {
 
 std::string render_html_report(const OlympicsOutcome& outcome);
+std::string render_html_report(const ReportData& data);
 void write_html_report(const OlympicsOutcome& outcome, const std::string& path);
-// Fails early (before the run) when `path` cannot be written: missing directory, a directory, not .html.
-void check_report_path(const std::string& path);
 
 }  // namespace tinyopt::olympics

@@ -6,22 +6,15 @@
 
 namespace tinyopt::olympics {
 
-std::string format_seconds(double s) {
-  if (!std::isfinite(s) || s <= 0) return "-";
-  if (s < 1e-3) return fmt::format("{:.1f} us", s * 1e6);
-  if (s < 1) return fmt::format("{:.2f} ms", s * 1e3);
-  return fmt::format("{:.2f} s", s);
-}
-
-namespace {
-
-std::string ratio(double r) { return std::isfinite(r) && r > 0 ? fmt::format("{:.2f}x", r) : "-"; }
-
 // Quality with its unit: accuracy in percent, the GPT's held-out loss in nats per character.
 std::string quality_text(const std::string& metric, double v) {
   if (!std::isfinite(v)) return "-";
   return metric == "test_accuracy" ? fmt::format("{:.2f}%", 100 * v) : fmt::format("{:.4f} nats/char", v);
 }
+
+namespace {
+
+std::string ratio(double r) { return std::isfinite(r) && r > 0 ? fmt::format("{:.2f}x", r) : "-"; }
 
 // What the quality column holds, and which way is better.
 std::string quality_legend(const std::string& metric) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "olympics/olympics_run.h"
+#include "profiler/timer.h"  // format_seconds
 
 namespace tinyopt::olympics {
 
@@ -15,7 +16,7 @@ std::string event_table(const EventOutcome& event);
 std::string ablation_table(const EventOutcome& event);
 // The rankings of one event.
 std::string leaderboard_table(const std::string& event_key, const std::vector<LeaderboardEntry>& entries);
-
-std::string format_seconds(double s);  // "12.3 us", "4.56 ms", "1.23 s"
+// "88.87%" (accuracy) or "1.1234 nats/char" (loss); "-" when not measured.
+std::string quality_text(const std::string& metric, double value);
 
 }  // namespace tinyopt::olympics

@@ -169,9 +169,27 @@ Comparison Timer::compare(const std::function<void()>& fn_a, const std::function
   return c;
 }
 
+std::string format_seconds(double seconds) {
+  if (!std::isfinite(seconds) || seconds <= 0) return "-";
+  struct Unit {
+    double seconds;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{1, "s"}, {1e-3, "ms"}, {1e-6, "\u00b5s"}, {1e-9, "ns"}};
+  // The largest unit the value reaches once rounded to three digits: 999.7 µs reads "1 ms".
+  const Unit* u = &kUnits[3];
+  for (const Unit& unit : kUnits)
+    if (seconds / unit.seconds >= 0.9995) {
+      u = &unit;
+      break;
+    }
+  const double v = seconds / u->seconds;
+  return v >= 999.5 ? fmt::format("{:.0f} {}", v, u->name) : fmt::format("{:.3g} {}", v, u->name);
+}
+
 std::string format_timing(const TimingStats& s) {
-  return fmt::format("p50 {:.4f} ms (p90 {:.4f}, IQR {:.1f}%, {} runs, {} threads)", s.p50 * 1e3, s.p90 * 1e3,
-                     100 * s.spread(), s.runs, s.threads);
+  return fmt::format("p50 {} (p90 {}, IQR {:.1f}%, {} runs, {} threads)", format_seconds(s.p50),
+                     format_seconds(s.p90), 100 * s.spread(), s.runs, s.threads);
 }
 
 std::string utc_now_iso8601() {

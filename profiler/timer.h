@@ -78,7 +78,11 @@ class Timer {
   mutable std::vector<double> samples_;
 };
 
-// "p50 1.234 ms (p90 1.301, IQR 2.1%, 57 runs, 2 threads)" for logs.
+// A duration as a person reads it: three significant digits and the unit
+// that keeps them between 1 and 999 ("12 ns", "840 µs", "2.19 ms", "1.2 s");
+// "-" for zero, negative or non-finite. Every table and report uses it.
+std::string format_seconds(double seconds);
+// "p50 1.23 ms (p90 1.3 ms, IQR 2.1%, 57 runs, 2 threads)" for logs.
 std::string format_timing(const TimingStats& stats);
 
 // Now, UTC, "2026-11-24T03:41:06Z": when a measurement was taken (machine

@@ -1,6 +1,7 @@
 // `tinyopt olympics` and `tinyopt leaderboard` end to end: one real run of the
 // MLP Sprint (baseline + all) into a scratch leaderboard with an HTML report,
-// then the rankings, the report in headless Chromium, and bad input: unknown
+// then the rankings, the report in headless Chromium (rendered, no text
+// overlapping, nothing past the window's edge), and bad input: unknown
 // event, malformed recipe, a recipe asking for a missing technique, a corrupt
 // database (left untouched), an unwritable report path.
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/report_layout.h"
 #include "tests/test_io_util.h"
 
 namespace {
@@ -31,12 +33,6 @@ CliRun run(const std::string& args, const tinyopt::test::ScratchDir& dir) {
   r.out = tinyopt::test::read_bytes(out);
   r.err = tinyopt::test::read_bytes(err);
   return r;
-}
-
-std::string chromium() {
-  for (const char* c : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
-    if (std::filesystem::exists(c)) return c;
-  return "";
 }
 
 class OlympicsCli : public ::testing::Test {
@@ -119,24 +115,30 @@ TEST_F(OlympicsCli, ReportIsSelfContainedAndRendersInHeadlessChromium) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));  // the only URL is the SVG namespace
   EXPECT_EQ(html.find("https://"), std::string::npos);
-  const std::string browser = chromium();
+  const std::string browser = tinyopt::test::chromium_path();
   if (browser.empty()) GTEST_SKIP() << "chromium not installed (scripts/install_deps.sh --tests installs it)";
   tinyopt::test::ScratchDir dir;
   const std::string dom = dir.file("dom.html"), png = dir.file("shot.png");
-  const std::string flags = " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir=" +
-                            dir.file("profile") + " ";
-  ASSERT_EQ(std::system((browser + flags + "--dump-dom file://" + report_ + " >" + dom + " 2>/dev/null").c_str()), 0);
+  const std::string chrome = tinyopt::test::chromium_command(browser, dir);
+  ASSERT_EQ(std::system((chrome + "--dump-dom file://" + report_ + " >" + dom + " 2>/dev/null").c_str()), 0);
   const std::string rendered = tinyopt::test::read_bytes(dom);
   EXPECT_NE(rendered.find("TinyMLPerf Olympics"), std::string::npos);
   EXPECT_NE(rendered.find("<svg"), std::string::npos);
   EXPECT_NE(rendered.find("<rect"), std::string::npos);    // bars were drawn
   EXPECT_NE(rendered.find("<circle"), std::string::npos);  // the quality-vs-size points
-  ASSERT_EQ(std::system((browser + flags + "--window-size=1200,2400 --screenshot=" + png + " file://" + report_ +
+  ASSERT_EQ(std::system((chrome + "--window-size=1200,2400 --screenshot=" + png + " file://" + report_ +
                          " >/dev/null 2>&1").c_str()),
             0);
   const std::string shot = tinyopt::test::read_bytes(png);
   ASSERT_GT(shot.size(), 10000u);
   EXPECT_EQ(shot.substr(1, 3), "PNG");
+  // A real run's page: no text overlaps and nothing sticks out, wide window or narrow.
+  for (int width : {1280, 900}) {
+    const tinyopt::test::LayoutCheck c = tinyopt::test::check_report_layout(browser, report_, width);
+    ASSERT_EQ(c.error, "");
+    EXPECT_TRUE(c.problems.empty()) << c.problems.size() << " layout problem(s)"
+                                    << tinyopt::test::join_lines(c.problems);
+  }
 }
 
 TEST(OlympicsCliErrors, BadInputIsAClearErrorAndTouchesNothing) {

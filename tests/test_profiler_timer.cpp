@@ -2,6 +2,7 @@
 // fake workload "runs", so every number below is exact and machine-independent.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -151,4 +152,24 @@ TEST(ProfilerTimer, RealClockMeasuresRealWork) {
   EXPECT_LE(s.min, s.p50);
   EXPECT_LE(s.p50, s.p99);
   EXPECT_NE(format_timing(s).find("threads"), std::string::npos);
+}
+
+TEST(ProfilerTimer, FormatSecondsUsesThreeDigitsAndAnSiPrefix) {
+  EXPECT_EQ(format_seconds(2.19e-3), "2.19 ms");
+  EXPECT_EQ(format_seconds(2.2e-3), "2.2 ms");
+  EXPECT_EQ(format_seconds(840e-6), "840 \u00b5s");
+  EXPECT_EQ(format_seconds(12.6e-6), "12.6 \u00b5s");
+  EXPECT_EQ(format_seconds(1.2), "1.2 s");
+  EXPECT_EQ(format_seconds(12e-9), "12 ns");
+  EXPECT_EQ(format_seconds(1e-3), "1 ms");
+  EXPECT_EQ(format_seconds(999.7e-6), "1 ms");  // rounds up into the next unit, never "1e+03 µs"
+  EXPECT_EQ(format_seconds(0.9996), "1 s");
+  EXPECT_EQ(format_seconds(4321.0), "4321 s");
+  EXPECT_EQ(format_seconds(3e-11), "0.03 ns");
+  EXPECT_EQ(format_seconds(0), "-");
+  EXPECT_EQ(format_seconds(-1e-3), "-");
+  EXPECT_EQ(format_seconds(std::nan("")), "-");
+  TimingStats s;
+  s.p50 = 2.19e-3, s.p90 = 2.28e-3, s.runs = 57, s.threads = 2;
+  EXPECT_EQ(format_timing(s).substr(0, 27), "p50 2.19 ms (p90 2.28 ms, I");
 }
