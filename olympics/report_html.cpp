@@ -1,6 +1,5 @@
 #include "olympics/report_html.h"
 
-
 #include <cmath>
 
 #include "core/error.h"
