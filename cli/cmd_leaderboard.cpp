@@ -1,6 +1,7 @@
 // `tinyopt leaderboard [--event E] [--json] [--all] [--db PATH]`: the
 // rankings stored by `tinyopt olympics` (best valid entry per team, recipe
-// and division; closed division first, then by score), or every entry.
+// and division; closed division first, then by score; entries measured under
+// contention left out unless --include-contended), or every entry.
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -14,7 +15,7 @@ namespace {
 struct Options {
   std::vector<std::string> events;
   std::string db;
-  bool json = false, all = false;
+  bool json = false, all = false, include_contended = false;
 };
 
 void run_leaderboard(const Options& o) {
@@ -29,7 +30,7 @@ void run_leaderboard(const Options& o) {
   const Leaderboard board(o.db.empty() ? Leaderboard::default_path() : o.db, lo);
   nlohmann::json j = {{"db", board.path()}, {"total_entries", board.count()}, {"events", nlohmann::json::object()}};
   for (const std::string& key : keys) {
-    const std::vector<LeaderboardEntry> entries = o.all ? board.entries(key) : board.rankings(key);
+    const std::vector<LeaderboardEntry> entries = o.all ? board.entries(key) : board.rankings(key, o.include_contended);
     if (o.json) {
       j["events"][key] = nlohmann::json::array();
       for (const LeaderboardEntry& e : entries) j["events"][key].push_back(to_json(e));
@@ -52,6 +53,8 @@ Command add_leaderboard_command(CLI::App& app) {
   sub->add_option("--db", o.db, "Leaderboard database (default: ${XDG_DATA_HOME:-~/.local/share}/tinyopt/leaderboard.db)");
   sub->add_flag("--json", o.json, "Print JSON");
   sub->add_flag("--all", o.all, "Every entry, oldest first, instead of the rankings");
+  sub->add_flag("--include-contended", o.include_contended,
+                "Rank entries measured while other processes kept the machine busy too (left out by default)");
   return {sub, [] { run_leaderboard(o); }};
 }
 

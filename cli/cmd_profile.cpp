@@ -62,11 +62,6 @@ void move_model(nn::Model& model, Device device) {
   if (model.kind == nn::ModelKind::gpt && model.gpt().tied()) model.gpt().lm_head.value = model.gpt().wte.weight.value;
 }
 
-nlohmann::json stats_json(const TimingStats& s) {
-  return {{"p50_s", s.p50}, {"p90_s", s.p90}, {"p99_s", s.p99}, {"mean_s", s.mean}, {"iqr_s", s.iqr},
-          {"runs", s.runs}, {"threads", s.threads}};
-}
-
 void run_profile(const Options& o) {
   if (!o.trace.empty()) check_output_path("--trace", o.trace, ".json", {o.model});
   const Device device = usable_device_or_cpu(parse_device(o.device), "profile --device " + o.device);
@@ -136,8 +131,8 @@ void run_profile(const Options& o) {
                         {"input", input.describe()},
                         {"device", device.str()},
                         {"runs", o.runs},
-                        {"forward_without_profiler", stats_json(plain)},
-                        {"forward_profiled", stats_json(profiled)},
+                        {"forward_without_profiler", timing_json(plain)},
+                        {"forward_profiled", timing_json(profiled)},
                         {"flops_per_forward", work.total.flops},
                         {"bytes_per_forward", work.total.bytes},
                         {"profile", prof.to_json(&peaks)},

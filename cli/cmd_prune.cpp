@@ -64,10 +64,6 @@ double eval_accuracy(nn::Model& model, const FashionMnist& data, const std::stri
   return nn::evaluate_classifier(model, fashion_mnist_for(model, data.test_images, path), data.test_labels).accuracy;
 }
 
-nlohmann::json timing_json(const TimingStats& s) {
-  return {{"p50_us", s.p50 * 1e6}, {"p90_us", s.p90 * 1e6}, {"iqr_us", s.iqr * 1e6}, {"runs", s.runs}};
-}
-
 void run_prune(const Options& o) {
   prune::check_sparsity(o.sparsity, "--sparsity");
   TINYOPT_CHECK(o.format == "auto" || o.format == "dense" || o.format == "sparse",

@@ -47,10 +47,6 @@ Latency time_pair(nn::Model& fp32, nn::Model& int8, const Tensor& images, int64_
   return {batch, Timer(t).compare([&] { fp32.forward(x); }, [&] { int8.forward(x); })};
 }
 
-nlohmann::json stats_json(const TimingStats& s) {
-  return {{"p50_ms", s.p50 * 1e3}, {"p90_ms", s.p90 * 1e3}, {"iqr_ms", s.iqr * 1e3}, {"runs", s.runs}};
-}
-
 nlohmann::json saturation_json(const quant::SaturationStats& s) {
   return {{"values", s.values}, {"clamped_low", s.low}, {"clamped_high", s.high}};
 }
@@ -102,7 +98,7 @@ void run_quantize(const Options& o) {
                         {"saturation", saturation_json(l.saturation)}});
     nlohmann::json lat = nlohmann::json::array();
     for (const Latency* l : {&b1, &b64})
-      lat.push_back({{"batch", l->batch}, {"fp32", stats_json(l->cmp.a)}, {"int8", stats_json(l->cmp.b)},
+      lat.push_back({{"batch", l->batch}, {"fp32", timing_json(l->cmp.a)}, {"int8", timing_json(l->cmp.b)},
                      {"speedup", l->cmp.speedup()}, {"speedup_iqr", l->cmp.ratio.iqr}});
     print_json({{"model", o.model}, {"out", o.out}, {"observer", o.observer}, {"calibration_images", o.calib},
                 {"test_images", acc32.samples}, {"fp32_accuracy", acc32.accuracy}, {"int8_accuracy", acc8.accuracy},

@@ -52,7 +52,10 @@ void run_bench_qgemm();
 void run_bench_qconv();
 
 // Applies the global options (backend choice, strict mode, threads).
-void apply_global_options(const GlobalOptions& options);
+// `probe_free_cores`: without --threads or OMP_NUM_THREADS, watch the
+// machine for 0.1 s and use the cores other processes leave free (commands
+// that compute); otherwise every core.
+void apply_global_options(const GlobalOptions& options, bool probe_free_cores = true);
 const GlobalOptions& global_options();
 
 // Fashion-MNIST images [N, 1, 28, 28] reshaped for an image model's input

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "backends/cpu/cpu_info.h"
@@ -8,6 +9,7 @@
 #include "core/threads.h"
 #include "data/text_corpus.h"
 #include "io/limits.h"
+#include "profiler/measurement_conditions.h"
 #include "nn/char_tokenizer.h"
 
 namespace tinyopt::cli {
@@ -34,7 +36,36 @@ static void warn_if_cuda_choice_cannot_run(const std::string& spec) {
                why.c_str());
 }
 
-void apply_global_options(const GlobalOptions& options) {
+// Threads: --threads, else OMP_NUM_THREADS, else the cores other processes
+// leave free right now. OpenMP threads wait at every barrier for a teammate
+// that another process has descheduled, so on a busy machine fewer threads
+// finish sooner and measure honestly.
+static void choose_threads(int requested, bool probe_free_cores) {
+  const int cores = hardware_threads();
+  if (requested > 0) {
+    if (requested > cores)
+      std::fprintf(stderr, "tinyopt: warning: --threads %d on %d CPUs: threads will share cores and wait for each "
+                   "other, so timings will be slow and noisy\n", requested, cores);
+    set_num_threads(requested);
+    set_default_threads(requested);
+    return;
+  }
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && *env != '\0') {
+    set_default_threads(num_threads());  // OpenMP read it at start-up
+    return;
+  }
+  if (!probe_free_cores) return;
+  const double busy = cores_busy_elsewhere(0.1);
+  if (busy < 0) return;  // no /proc/stat: keep every core
+  const int threads = threads_for_free_cores(busy);
+  if (threads < cores)
+    std::fprintf(stderr, "tinyopt: other processes keep %.1f of %d cores busy: using %d thread(s) (--threads N to "
+                 "choose)\n", busy, cores, threads);
+  set_num_threads(threads);
+  set_default_threads(threads);
+}
+
+void apply_global_options(const GlobalOptions& options, bool probe_free_cores) {
   g_options = options;
   OptimizedBackend& backend = OptimizedBackend::instance();
   if (options.strict) backend.set_strict(true);
@@ -43,7 +74,7 @@ void apply_global_options(const GlobalOptions& options) {
     warn_if_cuda_choice_cannot_run(options.backend);
   }
   if (options.log_dispatch) backend.set_debug(true);
-  if (options.threads > 0) set_num_threads(options.threads);
+  choose_threads(options.threads, probe_free_cores);
   for (const std::string& spec : options.limits) set_limits(parse_limits(spec, limits(), "--limit"));
 }
 

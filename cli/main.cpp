@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
     return tinyopt::cli::kUsageExitCode;
   }
   try {
-    tinyopt::cli::apply_global_options(options);
+    // Listing commands compute nothing: no need to watch the machine's load first.
+    tinyopt::cli::apply_global_options(options, !app.got_subcommand("backends") && !app.got_subcommand("leaderboard"));
     for (const auto& command : commands)
       if (command.app->parsed()) command.run();
   } catch (const tinyopt::cli::UsageError& e) {

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <atomic>
 #include <thread>
 
 namespace tinyopt {
@@ -12,5 +13,15 @@ int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
 }
+
+namespace {
+std::atomic<int> g_default_threads{0};  // 0: not chosen, all hardware threads
+}
+
+int default_threads() {
+  const int n = g_default_threads.load(std::memory_order_relaxed);
+  return n > 0 ? n : hardware_threads();
+}
+void set_default_threads(int n) { g_default_threads.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
 
 }  // namespace tinyopt

@@ -9,4 +9,10 @@ int num_threads();            // threads a parallel kernel will use now
 void set_num_threads(int n);  // n >= 1; validated by callers that take user input
 int hardware_threads();
 
+// The thread count work uses when nothing asks for another: --threads,
+// OMP_NUM_THREADS, or the cores free when the command started (the CLI
+// decides, cli/common.cpp); all hardware threads until something sets it.
+int default_threads();
+void set_default_threads(int n);
+
 }  // namespace tinyopt

@@ -265,4 +265,15 @@ BenchmarkResult benchmark_model(Contender& contender, const EventInputs& inputs,
   return benchmark_models({&contender}, inputs, profiler)[0];
 }
 
+MeasurementConditions BenchmarkResult::conditions() const {
+  MeasurementConditions c;
+  bool first = true;
+  for (const TimingStats* t : {&single_stream, &offline, &train_step, &decode}) {
+    if (t->runs == 0) continue;
+    c = first ? t->conditions : worse(c, t->conditions);
+    first = false;
+  }
+  return c;
+}
+
 }  // namespace tinyopt::olympics

@@ -74,6 +74,9 @@ struct BenchmarkResult {
   double decode_tokens_per_s() const { return decode.p50 > 0 ? decode_tokens / decode.p50 : 0; }
   size_t kv_cache_bytes = 0;
 
+  // Whether any scenario of this contender ran contended (the worst of them, with its figures).
+  MeasurementConditions conditions() const;
+
   double flops_per_query = 0;                  // images: one batch-1 forward, from the cost formulas
   std::map<std::string, std::string> variants; // op -> variant(s) that ran in a profiled query
   int threads_single_stream = 0, threads_batched = 0;

@@ -8,7 +8,7 @@ namespace tinyopt::olympics {
 namespace {
 void apply(const std::string& backend, int threads) {
   OptimizedBackend::instance().set_choice(backend);
-  set_num_threads(threads > 0 ? threads : hardware_threads());
+  set_num_threads(threads > 0 ? threads : default_threads());
 }
 }  // namespace
 

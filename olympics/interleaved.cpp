@@ -27,6 +27,7 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
   std::vector<std::vector<double>> samples(n);
   std::vector<double> measured(n, 0.0);
   std::vector<int> threads(n, 0);
+  std::vector<ConditionsMeter> conditions(n);  // each contestant's slices: was anyone else busy then?
   InterleavedResult r;
   r.round_medians.assign(n, {});
   auto done = [&] {
@@ -47,6 +48,7 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
       threads[i] = num_threads();
       std::vector<double> slice;
       double slice_time = 0;
+      const LoadSnapshot slice_begin = take_load_snapshot();
       while (slice.empty() || (slice_time < o.slice_seconds && int(slice.size()) < o.max_queries_per_slice)) {
         const double t0 = steady_seconds();
         c.query();
@@ -54,6 +56,7 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
         slice.push_back(dt);
         slice_time += dt;
       }
+      conditions[i].add(slice_begin, take_load_snapshot());
       measured[i] += slice_time;
       r.round_medians[i].push_back(median(slice));
       samples[i].insert(samples[i].end(), slice.begin(), slice.end());
@@ -70,6 +73,7 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
   for (size_t i = 0; i < n; ++i) {
     TimingStats s = summarize(samples[i]);
     s.threads = threads[i];
+    s.conditions = conditions[i].judge(threads[i]);
     r.stats.push_back(s);
   }
   r.seconds = steady_seconds() - start;

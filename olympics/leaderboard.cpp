@@ -20,7 +20,8 @@ constexpr const char* kColumns[] = {
     "latency_p50_s", "latency_p90_s", "latency_p99_s", "queries", "offline_throughput", "offline_batch",
     "peak_memory_bytes", "model_bytes", "train_samples_per_s", "decode_tokens_per_s",
     "speedup_latency", "speedup_offline", "size_reduction", "score", "score_parts", "valid", "flags",
-    "threads", "machine", "tinyopt_version", "git_commit", "model_sha256", "created_at", "input_model_sha256"};
+    "threads", "machine", "tinyopt_version", "git_commit", "model_sha256", "created_at", "input_model_sha256",
+    "measurement_verdict", "measurement"};
 constexpr int kColumnCount = sizeof(kColumns) / sizeof(kColumns[0]);
 
 constexpr const char* kCreateSchema = R"sql(
@@ -66,7 +67,10 @@ CREATE TABLE IF NOT EXISTS submissions (
   model_sha256        TEXT NOT NULL,   -- the model that was measured (its tensors and config)
   created_at          TEXT NOT NULL,   -- UTC in ISO 8601
   -- added in schema version 2: the file the measured model was made from
-  input_model_sha256  TEXT NOT NULL DEFAULT ''
+  input_model_sha256  TEXT NOT NULL DEFAULT '',
+  -- added in schema version 3: was the machine quiet while this was measured
+  measurement_verdict TEXT NOT NULL DEFAULT 'unknown',
+  measurement         TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS submissions_by_event ON submissions (event, valid, score DESC);
 )sql";
@@ -266,7 +270,11 @@ void Leaderboard::create_or_check_schema() {
     exec(kCreateSchema);  // creates what is missing; an existing table keeps its columns
     const int found = check_schema_version();
     // Upgrades, inside this transaction: each version adds what it introduced.
-    if (found == 1) exec("ALTER TABLE submissions ADD COLUMN input_model_sha256 TEXT NOT NULL DEFAULT ''");
+    if (found >= 1 && found < 2) exec("ALTER TABLE submissions ADD COLUMN input_model_sha256 TEXT NOT NULL DEFAULT ''");
+    if (found >= 1 && found < 3) {
+      exec("ALTER TABLE submissions ADD COLUMN measurement_verdict TEXT NOT NULL DEFAULT 'unknown'");
+      exec("ALTER TABLE submissions ADD COLUMN measurement TEXT NOT NULL DEFAULT '{}'");
+    }
     exec(("INSERT OR REPLACE INTO tinyopt_meta (key, value) VALUES ('schema_version', '" +
           std::to_string(kLeaderboardSchemaVersion) + "')")
              .c_str());
@@ -363,6 +371,8 @@ int64_t Leaderboard::submit(const LeaderboardEntry& e) {
     bind_text(s, ++i, e.model_sha256);
     bind_text(s, ++i, e.created_at);
     bind_text(s, ++i, e.input_model_sha256);
+    bind_text(s, ++i, e.measurement.value("verdict", std::string("unknown")));
+    bind_text(s, ++i, e.measurement.dump());
     TINYOPT_CHECK(i == kColumnCount, "leaderboard: bound {} of {} columns", i, kColumnCount);
     rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) fail_sqlite(rc, "writing the submission");
@@ -445,6 +455,9 @@ std::vector<LeaderboardEntry> Leaderboard::query(const std::string& where, const
     e.model_sha256 = column_text(s, i++);
     e.created_at = column_text(s, i++);
     e.input_model_sha256 = column_text(s, i++);
+    ++i;  // measurement_verdict: the same as measurement's "verdict"
+    const std::string measurement = column_text(s, i++);
+    if (!measurement.empty()) e.measurement = parse(measurement, "measurement");
     out.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) fail_sqlite(rc, "reading the leaderboard");
@@ -455,13 +468,19 @@ std::vector<LeaderboardEntry> Leaderboard::entries(const std::string& event) con
   return query(event.empty() ? "ORDER BY id" : "WHERE event = ?1 ORDER BY id", event);
 }
 
-std::vector<LeaderboardEntry> Leaderboard::rankings(const std::string& event) const {
-  return query(
-      "WHERE s.event = ?1 AND s.valid = 1 AND s.id = ("
-      "  SELECT t.id FROM submissions t WHERE t.event = s.event AND t.team = s.team AND t.recipe = s.recipe"
-      "  AND t.division = s.division AND t.valid = 1 ORDER BY t.score DESC, t.id DESC LIMIT 1) "
-      "ORDER BY s.division = 'open', s.score DESC, s.id",
-      event);
+std::vector<LeaderboardEntry> Leaderboard::rankings(const std::string& event, bool include_contended) const {
+  // A number measured beside another busy process is not ranked against quiet ones unless asked for.
+  const bool has_verdict = std::find(present_columns_.begin(), present_columns_.end(), "measurement_verdict") !=
+                           present_columns_.end();
+  const std::string rankable = include_contended || !has_verdict ? "1" : "{0}.measurement_verdict <> 'contended'";
+  auto on = [&](const char* table) { return fmt::format(fmt::runtime(rankable), table); };
+  return query(fmt::format(
+                   "WHERE s.event = ?1 AND s.valid = 1 AND {} AND s.id = ("
+                   "  SELECT t.id FROM submissions t WHERE t.event = s.event AND t.team = s.team AND t.recipe = s.recipe"
+                   "  AND t.division = s.division AND t.valid = 1 AND {} ORDER BY t.score DESC, t.id DESC LIMIT 1) "
+                   "ORDER BY s.division = 'open', s.score DESC, s.id",
+                   on("s"), on("t")),
+               event);
 }
 
 int64_t Leaderboard::count() const {

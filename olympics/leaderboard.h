@@ -25,7 +25,7 @@ struct sqlite3;
 
 namespace tinyopt::olympics {
 
-inline constexpr int kLeaderboardSchemaVersion = 2;  // 2 added input_model_sha256
+inline constexpr int kLeaderboardSchemaVersion = 3;  // 2 added input_model_sha256, 3 the measurement's verdict
 
 struct LeaderboardOptions {
   int busy_timeout_ms = 10000;  // how long to wait for another writer
@@ -51,7 +51,8 @@ class Leaderboard {
   std::vector<LeaderboardEntry> entries(const std::string& event = "") const;
   // Rankings of one event: the best-scoring entry of each (team, recipe,
   // division), valid entries only; closed division first, then by score.
-  std::vector<LeaderboardEntry> rankings(const std::string& event) const;
+  // Entries measured under contention are left out unless `include_contended`.
+  std::vector<LeaderboardEntry> rankings(const std::string& event, bool include_contended = false) const;
   int64_t count() const;
   const std::string& path() const { return path_; }
 

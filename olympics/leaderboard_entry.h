@@ -52,6 +52,11 @@ struct LeaderboardEntry {
   bool valid = false;
   std::vector<std::string> flags;  // validation findings (implausible speedup, ...)
 
+  // Whether the machine was quiet while this was measured (profiler/measurement_conditions.h):
+  // {"verdict": "quiet" | "contended" | "unknown", "reason", "others_cores", ...}.
+  nlohmann::json measurement = nlohmann::json::object();
+  bool contended() const { return measurement.value("verdict", std::string()) == "contended"; }
+
   int threads = 0;
   std::string machine;          // CPU model, cores, ISA
   std::string tinyopt_version;

@@ -136,7 +136,7 @@ OlympicsOutcome run_olympics(const OlympicsOptions& o) {
       say(fmt::format("  reference quality ({}), FP32, computed once: quality does not depend on the backend",
                       event->quality_metric));
       OptimizedBackend::instance().set_choice("auto");
-      set_num_threads(hardware_threads());
+      set_num_threads(default_threads());
       if (!event->is_classifier()) eo.reference.continuations = reference_continuations(reference, in);
       eo.reference.fp32 = event->is_classifier()
                               ? classifier_quality(reference, *in.images)
@@ -243,14 +243,6 @@ OlympicsOutcome run_olympics(const OlympicsOptions& o) {
   return out;
 }
 
-namespace {
-nlohmann::json stats_json(const TimingStats& s) {
-  if (s.runs == 0) return nullptr;
-  return {{"p50_s", s.p50}, {"p90_s", s.p90}, {"p99_s", s.p99}, {"mean_s", s.mean}, {"iqr_s", s.iqr},
-          {"runs", s.runs}, {"threads", s.threads}};
-}
-}  // namespace
-
 nlohmann::json to_json(const OlympicsOutcome& out) {
   nlohmann::json events = nlohmann::json::array();
   for (const EventOutcome& eo : out.events) {
@@ -265,15 +257,15 @@ nlohmann::json to_json(const OlympicsOutcome& out) {
                             {"settings", c.settings.to_json()},
                             {"applied", c.prepared.applied},
                             {"skipped", c.prepared.skipped},
-                            {"single_stream", stats_json(r.single_stream)},
+                            {"single_stream", timing_json(r.single_stream)},
                             {"single_stream_items", r.single_stream_items},
-                            {"offline", stats_json(r.offline)},
+                            {"offline", timing_json(r.offline)},
                             {"offline_batch", r.offline_batch},
                             {"offline_throughput", r.offline_throughput()},
                             {"throughput_unit", r.throughput_unit},
-                            {"train_step", stats_json(r.train_step)},
+                            {"train_step", timing_json(r.train_step)},
                             {"train_samples_per_s", r.train_step.runs ? nlohmann::json(r.train_samples_per_s()) : nullptr},
-                            {"decode", stats_json(r.decode)},
+                            {"decode", timing_json(r.decode)},
                             {"decode_tokens_per_s", r.decode.runs ? nlohmann::json(r.decode_tokens_per_s()) : nullptr},
                             {"kv_cache_bytes", r.kv_cache_bytes},
                             {"model_bytes", r.model_bytes},

@@ -75,6 +75,8 @@ std::string event_section(const ReportEvent& eo) {
     // Lists go in rows of their own, across the table, so no column grows wide.
     h += "<tr><td colspan=\"11\" class=\"note\">techniques verified: " +
          html_escape(techniques.empty() ? "none" : techniques) + "</td></tr>\n";
+    h += fmt::format("<tr><td colspan=\"11\" class=\"{}\">measured: {}</td></tr>\n",
+                     v.conditions.contended() ? "flag" : "note", html_escape(v.conditions.describe()));
     for (const auto& s : sub.skipped)
       h += "<tr><td colspan=\"11\" class=\"note\">skipped: " + html_escape(s) + "</td></tr>\n";
     for (const auto& f : v.flags) h += "<tr><td colspan=\"11\" class=\"flag\">flag: " + html_escape(f) + "</td></tr>\n";

@@ -25,7 +25,8 @@ double ratio(double a, double b) { return b > 0 ? a / b : kNotApplicable; }
 nlohmann::json Speedup::to_json() const {
   return {{"latency", latency}, {"latency_p90", latency_p90}, {"latency_p99", latency_p99},
           {"offline", offline}, {"training", training},       {"decode", decode},
-          {"size_reduction", size_reduction}, {"memory_reduction", memory_reduction}};
+          {"size_reduction", size_reduction}, {"memory_reduction", memory_reduction},
+          {"conditions", conditions.to_json()}};
 }
 
 Speedup compute_speedup(const BenchmarkResult& baseline, const BenchmarkResult& optimized) {
@@ -48,6 +49,7 @@ Speedup compute_speedup(const BenchmarkResult& baseline, const BenchmarkResult& 
                       double(optimized.decode_tokens));
   s.size_reduction = ratio(double(baseline.model_bytes), double(optimized.model_bytes));
   s.memory_reduction = ratio(double(baseline.peak_memory_bytes()), double(optimized.peak_memory_bytes()));
+  s.conditions = worse(baseline.conditions(), optimized.conditions());
   return s;
 }
 

@@ -24,6 +24,8 @@ struct Speedup {
   double decode = kNotApplicable;         // GPT: decode tokens/s ratio
   double size_reduction = kNotApplicable;   // baseline model bytes / optimized model bytes
   double memory_reduction = kNotApplicable;  // baseline peak memory / optimized peak memory
+  // A ratio is only as good as its worse side: contended when the baseline or the optimized contender was.
+  MeasurementConditions conditions;
   nlohmann::json to_json() const;
 };
 

@@ -81,7 +81,7 @@ const ValidationResult& CompetitionSubmission::validate() {
     v.quality_shared = true;
   } else {
     OptimizedBackend::instance().set_choice("auto");
-    set_num_threads(contender_.settings.threads > 0 ? contender_.settings.threads : hardware_threads());
+    set_num_threads(contender_.settings.threads > 0 ? contender_.settings.threads : default_threads());
     v.quality = cache_.put(key, event_.is_classifier()
                                     ? classifier_quality(model, *inputs_.images)
                                     : gpt_quality(model, p.kv_cache, inputs_, reference_.continuations));
@@ -155,6 +155,11 @@ const ValidationResult& CompetitionSubmission::validate() {
     v.division_reasons.push_back(fmt::format("greedy agreement {:.4f} < {}", q.agreement, kClosedQualityRatio));
   v.division = v.division_reasons.empty() ? "closed" : "open";
   v.valid = v.errors.empty();
+  v.conditions = speedup_.conditions;
+  if (v.conditions.contended())
+    v.flags.push_back(fmt::format("measured under contention ({}); kept off the rankings: rerun on a quiet machine, "
+                                  "or with fewer --threads",
+                                  v.conditions.reason));
   validated_ = true;
   return v;
 }
@@ -206,6 +211,7 @@ LeaderboardEntry CompetitionSubmission::to_entry() const {
   e.machine = machine_description();
   e.tinyopt_version = build_info::kVersion;
   e.git_commit = build_info::kGitCommit;
+  e.measurement = v.conditions.to_json();
   e.model_sha256 = contender_.prepared.model_sha256;
   e.input_model_sha256 = contender_.prepared.input_sha256;
   e.created_at = utc_now_iso8601();

@@ -55,6 +55,9 @@ struct ValidationResult {
   QualityResult quality;
   bool quality_shared = false;          // reused from an identical model computed earlier in this run
   double quality_ratio = 0;
+  // Contended when this entry or the baseline it is compared with ran beside another busy process:
+  // such an entry is stored, marked, and kept off the default ranking.
+  MeasurementConditions conditions;
 };
 
 // What the harness knows about the event's FP32 reference, measured in the same run.

@@ -67,6 +67,7 @@ std::string event_table(const EventOutcome& eo) {
     std::string techniques;
     for (const auto& t : v.techniques) techniques += (techniques.empty() ? "" : ", ") + t;
     out += fmt::format("  {:<16} techniques verified: {}\n", "", techniques.empty() ? "none" : techniques);
+    out += fmt::format("  {:<16} measured: {}\n", "", v.conditions.describe());
     for (const auto& s : sub->contender().prepared.skipped) out += fmt::format("  {:<16} skipped: {}\n", "", s);
     for (const auto& r : v.division_reasons) out += fmt::format("  {:<16} open division: {}\n", "", r);
     for (const auto& f : v.flags) out += fmt::format("  {:<16} flag: {}\n", "", f);
@@ -103,15 +104,16 @@ std::string leaderboard_table(const std::string& event_key, const std::vector<Le
   std::string out = fmt::format("\nLeaderboard: {} ({}), best entry per team, recipe and division\n", e.name, e.key);
   if (entries.empty()) return out + "  (no valid entries yet)\n";
   out += fmt::format("  quality: {}\n", quality_legend(e.quality_metric));
-  out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<20} {}\n", "#", "div",
-                     "team", "recipe", "score", "quality", "p50", "lat. x", "offl. x", "size x", "when (UTC)", "commit");
+  out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<9} {:<20} {}\n", "#",
+                     "div", "team", "recipe", "score", "quality", "p50", "lat. x", "offl. x", "size x", "measured",
+                     "when (UTC)", "commit");
   int rank = 0;
   for (const LeaderboardEntry& x : entries) {
-    out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8.1f} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<20} {}\n", ++rank,
-                       x.division, x.team.substr(0, 14), x.recipe.substr(0, 16), x.score,
+    out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8.1f} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<9} {:<20} {}\n",
+                       ++rank, x.division, x.team.substr(0, 14), x.recipe.substr(0, 16), x.score,
                        quality_text(x.quality_metric, x.quality), format_seconds(x.latency_p50_s),
-                       ratio(x.speedup_latency), ratio(x.speedup_offline), ratio(x.size_reduction), x.created_at,
-                       x.git_commit);
+                       ratio(x.speedup_latency), ratio(x.speedup_offline), ratio(x.size_reduction),
+                       x.measurement.value("verdict", std::string("unknown")), x.created_at, x.git_commit);
   }
   return out;
 }

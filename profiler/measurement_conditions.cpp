@@ -150,4 +150,18 @@ MeasurementConditions conditions_from_json(const nlohmann::json& j) {
   return c;
 }
 
+double cores_busy_elsewhere(double seconds) {
+  const LoadSnapshot begin = take_load_snapshot();
+  ::usleep(static_cast<useconds_t>(seconds * 1e6));
+  const LoadSnapshot end = take_load_snapshot();
+  if (!begin.machine_known || !end.machine_known) return -1;
+  return judge_conditions(begin, end, 1).others_cores;
+}
+
+int threads_for_free_cores(double others_cores) {
+  const int cores = online_cores();
+  const int fit = static_cast<int>(std::floor(cores - others_cores + kFreeCoreSlack));
+  return std::clamp(fit, 1, cores);
+}
+
 }  // namespace tinyopt

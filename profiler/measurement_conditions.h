@@ -69,6 +69,13 @@ MeasurementConditions judge_conditions(const LoadSnapshot& begin, const LoadSnap
 // regions is contended when any of them was).
 MeasurementConditions worse(const MeasurementConditions& a, const MeasurementConditions& b);
 
+// How many cores other processes keep busy, watched for `seconds` (this
+// process idle meanwhile); -1 when /proc/stat cannot be read.
+double cores_busy_elsewhere(double seconds);
+// The threads that fit the cores others leave free (what the verdict would
+// call quiet): at least 1, at most the online CPUs.
+int threads_for_free_cores(double others_cores);
+
 // The thresholds of the verdict, stated so that docs and messages can quote them.
 inline constexpr double kFreeCoreSlack = 0.25;        // threads may exceed the free cores by this much
 inline constexpr double kMaxStealFraction = 0.05;

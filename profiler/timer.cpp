@@ -107,8 +107,9 @@ bool Timer::done(const std::vector<double>& samples, double measured, double ela
   return summarize(samples).spread() < options_.target_spread;
 }
 
-void Timer::finish(TimingStats& stats) const {
+void Timer::finish(TimingStats& stats, const LoadSnapshot& begin) const {
   stats.threads = num_threads();
+  stats.conditions = judge_conditions(begin, take_load_snapshot(), stats.threads);
   stats.converged = options_.target_spread <= 0 || stats.spread() < options_.target_spread;
   if (options_.warn_spread > 0 && stats.spread() > options_.warn_spread) {
     stats.warning = fmt::format(
@@ -125,13 +126,14 @@ TimingStats Timer::measure(const std::function<void()>& fn) const {
   samples_.clear();
   double measured = 0;
   const double start_all = clock_();
+  const LoadSnapshot begin = take_load_snapshot();
   do {
     const double dt = stopwatch.time(fn);
     samples_.push_back(dt);
     measured += dt;
   } while (!done(samples_, measured, clock_() - start_all));
   TimingStats stats = summarize(samples_);
-  finish(stats);
+  finish(stats, begin);
   return stats;
 }
 
@@ -146,6 +148,7 @@ Comparison Timer::compare(const std::function<void()>& fn_a, const std::function
   Comparison c;
   double measured = 0;
   const double start_all = clock_();
+  const LoadSnapshot begin = take_load_snapshot();
   do {
     double a = 0, b = 0;
     if (c.ratios.size() % 2 == 0) {
@@ -163,9 +166,9 @@ Comparison Timer::compare(const std::function<void()>& fn_a, const std::function
   c.a = summarize(ta);
   c.b = summarize(tb);
   c.ratio = summarize(c.ratios);
-  finish(c.a);
-  finish(c.b);
-  finish(c.ratio);
+  finish(c.a, begin);
+  finish(c.b, begin);
+  finish(c.ratio, begin);
   return c;
 }
 
@@ -188,8 +191,15 @@ std::string format_seconds(double seconds) {
 }
 
 std::string format_timing(const TimingStats& s) {
-  return fmt::format("p50 {} (p90 {}, IQR {:.1f}%, {} runs, {} threads)", format_seconds(s.p50),
-                     format_seconds(s.p90), 100 * s.spread(), s.runs, s.threads);
+  return fmt::format("p50 {} (p90 {}, IQR {:.1f}%, {} runs, {} threads, {})", format_seconds(s.p50),
+                     format_seconds(s.p90), 100 * s.spread(), s.runs, s.threads, verdict_name(s.conditions.verdict));
+}
+
+nlohmann::json timing_json(const TimingStats& s) {
+  if (s.runs == 0) return nullptr;
+  return {{"p50_s", s.p50},   {"p90_s", s.p90},         {"p99_s", s.p99},
+          {"mean_s", s.mean}, {"iqr_s", s.iqr},         {"runs", s.runs},
+          {"threads", s.threads}, {"conditions", s.conditions.to_json()}};
 }
 
 std::string utc_now_iso8601() {

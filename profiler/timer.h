@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/device.h"
+#include "profiler/measurement_conditions.h"
 
 namespace tinyopt {
 
@@ -21,8 +24,12 @@ struct TimingStats {
   int threads = 0;                             // CPU threads kernels used (set by Timer)
   bool converged = true;                       // adaptive mode: target spread reached within the budget
   std::string warning;                         // set by Timer when the spread is large
+  MeasurementConditions conditions;            // quiet or contended, measured beside the samples (set by Timer)
   double spread() const { return p50 > 0 ? iqr / p50 : 0; }  // IQR / median
 };
+
+// Every statistic, in seconds, with its thread count and the conditions it was measured under.
+nlohmann::json timing_json(const TimingStats& stats);
 
 // Percentile q in [0, 100] with linear interpolation between closest ranks
 // (NumPy's default `linear` method). `sorted` must be ascending and non-empty.
@@ -71,7 +78,7 @@ class Timer {
  private:
   class Stopwatch;  // host clock, or CUDA events for a CUDA device
   bool done(const std::vector<double>& samples, double measured, double elapsed) const;
-  void finish(TimingStats& stats) const;
+  void finish(TimingStats& stats, const LoadSnapshot& begin) const;
 
   TimerOptions options_;
   Clock clock_;
@@ -82,7 +89,7 @@ class Timer {
 // that keeps them between 1 and 999 ("12 ns", "840 µs", "2.19 ms", "1.2 s");
 // "-" for zero, negative or non-finite. Every table and report uses it.
 std::string format_seconds(double seconds);
-// "p50 1.23 ms (p90 1.3 ms, IQR 2.1%, 57 runs, 2 threads)" for logs.
+// "p50 1.23 ms (p90 1.3 ms, IQR 2.1%, 57 runs, 2 threads, quiet)" for logs.
 std::string format_timing(const TimingStats& stats);
 
 // Now, UTC, "2026-11-24T03:41:06Z": when a measurement was taken (machine

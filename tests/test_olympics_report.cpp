@@ -41,11 +41,11 @@ ReportEvent event(const char* key, const std::vector<std::string>& steps, double
   e.event = &find_event(key);
   e.quality_note = "quality computed once per distinct model on held-out data; every backend checked";
   const BenchmarkResult base = result(base_p50, base_p50 * 1.1, base_p50 * 1.3, base_bytes);
-  e.contenders.push_back({"baseline", true, base, {1, 1, 1, 1, 1, 1, 1, 1}});
+  e.contenders.push_back({"baseline", true, base, {1, 1, 1, 1, 1, 1, 1, 1, {}}});
   // The recipe "all" and its ablation steps: 2.19, 2.22 and 2.28 ms are the
   // p50, p90 and p99 whose bar labels ran into each other.
   const BenchmarkResult all = result(2.19e-3, 2.22e-3, 2.28e-3, base_bytes / 4 + 977);
-  e.contenders.push_back({"all", true, all, {base_p50 / 2.19e-3, 4, 4, 3.5, 2, 1.5, 3.9, 3.1}});
+  e.contenders.push_back({"all", true, all, {base_p50 / 2.19e-3, 4, 4, 3.5, 2, 1.5, 3.9, 3.1, {}}});
   e.ablation.push_back({"baseline", "FP32, naive kernels", 0, 1, 1, 1, 1});
   e.ablation.push_back({"kernels", "backend cpu.onednn, all thread(s), 1 at batch 1", 2, 2.1, 2.1, 1.7, 1.7});
   double cumulative = 2.1;
@@ -71,7 +71,7 @@ ReportEvent event(const char* key, const std::vector<std::string>& steps, double
                                "kv_cache"};
     s.validation.flags = {"SingleStream speedup 12.3x is within 5% of what the measured FP32 peak allows"};
     s.skipped = {"prune: the GPT's attention has no weights to prune at this sparsity"};
-    s.score = compute_score({base_p50 / 2.19e-3, 0, 0, 3, 0, 0, 4, 3}, ratio, true);
+    s.score = compute_score({base_p50 / 2.19e-3, 0, 0, 3, 0, 0, 4, 3, {}}, ratio, true);
     e.submissions.push_back(s);
   }
   return e;
