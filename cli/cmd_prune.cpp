@@ -77,7 +77,7 @@ void run_prune(const Options& o) {
   TINYOPT_CHECK(!(o.structured && o.global), "--global applies to unstructured pruning only");
   TINYOPT_CHECK(o.structured || !o.filters_only, "--filters-only applies to --structured pruning only");
   nn::Model model = nn::load_model(o.model);
-  TINYOPT_CHECK(model.kind == nn::ModelKind::sequential, "{}: only sequential image models can be pruned", o.model);
+  prune::check_prunable(model, o.model);  // before minutes of data loading and evaluation
   TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
                 model.num_classes());
   nn::Model original = nn::load_model(o.model);
