@@ -1,11 +1,15 @@
 // `tinyopt infer --model FILE --input X.npy --output Y.npy`: runs a model on
 // NumPy input. Images: float32 [N, C, H, W] or [N, features] -> logits
 // [N, classes]. GPT: integer token ids [N, T] -> logits float32 [N, T, vocab].
+// Image values must be on the scale the model was trained on (metadata
+// "input", nn/input_contract.h); far outside it the logits are garbage with
+// no error, so that is said on stderr.
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/output_path.h"
 #include "io/npy.h"
+#include "nn/input_contract.h"
 #include "nn/model.h"
 #include "nn/nonfinite.h"
 
@@ -59,6 +63,9 @@ void run_infer(const Options& o) {
     TINYOPT_CHECK(x.ndim() >= 2 && x.size(0) >= 1 && (exact || flat),
                   "{}: expected input [N, {}] or [N, {}] for this model, found {}", o.input,
                   fmt::join(model.input_shape, ", "), per_sample, x.describe());
+    if (const auto contract = nn::input_contract(model, o.model))
+      if (const std::string warning = nn::check_input_range(*contract, x); !warning.empty())
+        std::fprintf(stderr, "tinyopt: warning: %s: %s\n", o.input.c_str(), warning.c_str());
     y = model.forward(x.reshape(want));
   }
   save_npy(o.output, y);
@@ -80,8 +87,13 @@ void run_infer(const Options& o) {
 Command add_infer_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("infer", "Run a model on a NumPy .npy input and write .npy logits");
   static Options o;
+  static const std::string input_help = fmt::format(
+      "Input .npy. Image models: float32 [N, ...input_shape] or [N, features], on the scale the model was trained on, "
+      "which its metadata 'input' declares (the reference models benchmarks/mlp and cnn: {}); values more than {:g}x "
+      "the range's width outside it give a warning on stderr. GPT: integer token ids [N, T]",
+      nn::reference_image_input().describe(), nn::kInputRangeMargin);
   sub->add_option("--model", o.model, "Model file (.safetensors)")->required();
-  sub->add_option("--input", o.input, "Input .npy")->required();
+  sub->add_option("--input", o.input, input_help)->required();
   sub->add_option("--output", o.output, "Output .npy (written atomically)")->required();
   sub->add_flag("--json", o.json, "Print JSON");
   return {sub, [] { run_infer(o); }};

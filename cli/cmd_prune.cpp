@@ -1,12 +1,17 @@
-// `tinyopt prune --model FILE --sparsity S [--structured] [--global]
-//  [--finetune-epochs E] --out FILE [--json]`: prunes a sequential image model
-// and says what it cost and what it bought, all measured:
+// `tinyopt prune --model FILE --sparsity S [--structured | --per-layer]
+//  [--finetune-epochs E] [--max-accuracy-drop P] --out FILE [--json]`: prunes a
+// sequential image model and says what it cost and what it bought, all measured:
 //   - Fashion-MNIST test accuracy (all 10,000 images) before, right after
 //     pruning and after fine-tuning (fine-tuning trains on the 55,000-image
-//     train split, validating on the calibration split; test is only evaluated);
+//     train split, validating on the calibration split; test is only evaluated),
+//     and a warning when it fell by more than --max-accuracy-drop points;
 //   - parameters (dense count and non-zero) and file sizes;
 //   - latency of the original dense model against the pruned one at batch 1
 //     and 64, interleaved (Timer::compare) so drift cancels.
+// Unstructured pruning uses one global magnitude threshold unless --per-layer:
+// cutting every layer by the same fraction cuts the small 10-class output
+// layer as hard as the 784-wide input layer, and at 90% no fine-tuning brings
+// that back (the MLP: -2.03 points after 5 epochs; docs/PRUNING.md).
 // Unstructured pruning is saved as a sparse model by default (linear layers at
 // >= --sparse-min sparsity in CSR, nn/sparse_linear.h; conv layers stay dense
 // with their zeros), structured pruning as a smaller dense model.
@@ -27,11 +32,24 @@ namespace tinyopt::cli {
 
 namespace {
 
+// Pruning without fine-tuning wrecks a model (the MLP at 90%: 88.87% -> 42.57%),
+// and PyTorch users fine-tune after pruning, so the command does unless told
+// not to. With the global threshold, 2 epochs keep the reference MLP and CNN
+// within 2 points at 70-90% sparsity, 1 does not (MLP at 90%: -2.62; measured,
+// docs/PRUNING.md). The library's PruneOptions keeps 0: the Olympics' closed
+// division forbids retraining.
+constexpr int kDefaultFinetuneEpochs = 2;
+// The course's pruning target: less than 2 points of accuracy lost.
+constexpr double kDefaultMaxAccuracyDrop = 2.0;
+
 struct Options {
   std::string model, out, format = "auto", norm = "l1";
   double sparsity = -1;
-  bool structured = false, global = false, json = false, progress = false, filters_only = false;
-  int finetune_epochs = 0;
+  bool structured = false, json = false, progress = false, filters_only = false;
+  bool global = false;     // unstructured: one threshold over all layers; set unless --per-layer
+  bool global_flag = false, per_layer = false;  // as given
+  int finetune_epochs = kDefaultFinetuneEpochs;
+  double max_accuracy_drop = kDefaultMaxAccuracyDrop;  // points
   int gradual_steps = 1;
   double lr = 2e-3;
   double sparse_min = 0.5;
@@ -64,17 +82,37 @@ double eval_accuracy(nn::Model& model, const FashionMnist& data, const std::stri
   return nn::evaluate_classifier(model, fashion_mnist_for(model, data.test_images, path), data.test_labels).accuracy;
 }
 
-void run_prune(const Options& o) {
+// A warning, not an error: the written model is valid and the report is the
+// measurement the user asked for (a sparsity sweep loses accuracy on purpose
+// at its far end); failing would throw away minutes of fine-tuning or leave a
+// file behind a failed command. Scripts gate on the JSON's accuracy_drop_exceeded.
+void warn_if_accuracy_dropped(const Options& o, double before, double after, bool exceeded) {
+  if (!exceeded) return;
+  const std::string advice = o.finetune_epochs == 0
+                                 ? "no fine-tuning ran: drop --finetune-epochs 0 or give more epochs"
+                                 : "fine-tune longer (--finetune-epochs), prune less" +
+                                       std::string(o.structured || o.global ? "" : ", or drop --per-layer");
+  std::fprintf(stderr,
+               "tinyopt: warning: prune: test accuracy fell %.2f points (%.2f%% -> %.2f%%), more than "
+               "--max-accuracy-drop %g; %s. %s was written anyway\n",
+               100 * (before - after), 100 * before, 100 * after, o.max_accuracy_drop, advice.c_str(), o.out.c_str());
+}
+
+void run_prune(const Options& given) {
+  Options o = given;
+  o.global = !o.structured && !o.per_layer;
   prune::check_sparsity(o.sparsity, "--sparsity");
   TINYOPT_CHECK(o.format == "auto" || o.format == "dense" || o.format == "sparse",
                 "--format must be auto, dense or sparse, found '{}'", o.format);
   TINYOPT_CHECK(o.norm == "l1" || o.norm == "l2", "--norm must be l1 or l2, found '{}'", o.norm);
   TINYOPT_CHECK(!(o.structured && o.format == "sparse"),
                 "--format sparse applies to unstructured pruning; structured pruning gives a smaller dense model");
-  TINYOPT_CHECK(!(o.structured && o.global), "--global applies to unstructured pruning only");
+  TINYOPT_CHECK(!(o.structured && (o.global_flag || o.per_layer)), "--global and --per-layer apply to unstructured "
+                "pruning only");
+  TINYOPT_CHECK(!(o.global_flag && o.per_layer), "--global and --per-layer exclude each other");
   TINYOPT_CHECK(o.structured || !o.filters_only, "--filters-only applies to --structured pruning only");
   nn::Model model = nn::load_model(o.model);
-  TINYOPT_CHECK(model.kind == nn::ModelKind::sequential, "{}: only sequential image models can be pruned", o.model);
+  prune::check_prunable(model, o.model);  // before minutes of data loading and evaluation
   TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
                 model.num_classes());
   nn::Model original = nn::load_model(o.model);
@@ -107,7 +145,11 @@ void run_prune(const Options& o) {
     p.finetune_epochs = o.finetune_epochs;
     report = prune::prune_model(model, p, train, data.train_labels, val, data.calibration_labels);
   }
+  const bool finetuned = o.finetune_epochs > 0;
   const double acc_final = eval_accuracy(model, data, o.model);
+  if (!finetuned) acc_pruned = acc_final;  // without fine-tuning, gradual rounds too end "just pruned"
+  const double drop_points = 100 * (acc_before - acc_final);
+  const bool drop_exceeded = drop_points > o.max_accuracy_drop;
   const double weight_sparsity = prune::measured_weight_sparsity(model);
   const double sparsity_all = prune::measured_sparsity(model);
   const int64_t nonzero = prune::nonzero_parameters(model);
@@ -151,13 +193,18 @@ void run_prune(const Options& o) {
                 {"target_sparsity", o.sparsity}, {"finetune_epochs", o.finetune_epochs},
                 {"test_accuracy_before", acc_before},
                 {"test_accuracy_after_pruning", std::isnan(acc_pruned) ? nlohmann::json() : nlohmann::json(acc_pruned)},
-                {"test_accuracy_after_finetune", acc_final}, {"test_accuracy_saved_model", acc_reloaded},
+                // null, not the pruned accuracy, when no fine-tuning ran
+                {"test_accuracy_after_finetune", finetuned ? nlohmann::json(acc_final) : nlohmann::json()},
+                {"test_accuracy_final", acc_final}, {"test_accuracy_saved_model", acc_reloaded},
+                {"accuracy_drop_points", drop_points}, {"max_accuracy_drop_points", o.max_accuracy_drop},
+                {"accuracy_drop_exceeded", drop_exceeded},
                 {"params_before", report.params_before}, {"params_after", saved.module->parameter_count()},
                 {"nonzero_params_after", nonzero}, {"removed_fraction", 1.0 - double(nonzero) / report.params_before},
                 {"weight_sparsity", weight_sparsity}, {"parameter_sparsity", sparsity_all},
                 {"file_bytes_before", size_in}, {"file_bytes_after", size_out}, {"saved_as", sparse_out ? "sparse" : "dense"},
                 {"layers", layers}, {"structured_layers", units}, {"finetune", epochs}, {"latency", lat},
                 {"threads", num_threads()}, {"dataset", "fashion-mnist test (10000 images)"}});
+    warn_if_accuracy_dropped(o, acc_before, acc_final, drop_exceeded);
     return;
   }
   std::printf("%s -> %s: %s pruning, target %.1f%%%s, %d fine-tuning epoch(s) (%d threads)\n", o.model.c_str(),
@@ -172,7 +219,8 @@ void run_prune(const Options& o) {
                 (long long)s.units_after, s.consumer.c_str());
   std::printf("test accuracy (10000 images): before %.2f%%", 100 * acc_before);
   if (!std::isnan(acc_pruned)) std::printf(", after pruning %.2f%%", 100 * acc_pruned);
-  std::printf(", after fine-tuning %.2f%% (%+.2f points)\n", 100 * acc_final, 100 * (acc_final - acc_before));
+  if (finetuned) std::printf(", after fine-tuning %.2f%%", 100 * acc_final);
+  std::printf(" (%+.2f points)%s\n", 100 * (acc_final - acc_before), finetuned ? "" : "; not fine-tuned (--finetune-epochs 0)");
   std::printf("parameters: %lld before, %lld after (%lld non-zero: %.1f%% of the original removed); weights %.1f%% "
               "zero\n",
               (long long)report.params_before, (long long)saved.module->parameter_count(), (long long)nonzero,
@@ -182,6 +230,7 @@ void run_prune(const Options& o) {
   for (const auto& l : latency)
     std::printf("latency batch %3lld: dense %s | pruned %s | speedup %.2fx (interleaved)\n", (long long)l.batch,
                 format_timing(l.dense).c_str(), format_timing(l.pruned).c_str(), l.speedup);
+  warn_if_accuracy_dropped(o, acc_before, acc_final, drop_exceeded);
 }
 
 }  // namespace
@@ -197,10 +246,20 @@ Command add_prune_command(CLI::App& app) {
       ->check(finite_range(0.0, 1.0, /*hi_excluded=*/true));
   sub->add_flag("--structured", o.structured, "Remove whole conv filters and hidden neurons (a smaller dense model)");
   sub->add_flag("--filters-only", o.filters_only, "Structured: shrink conv layers only, keep hidden linear layers");
-  sub->add_flag("--global", o.global, "Unstructured: one magnitude threshold across all layers");
-  sub->add_option("--finetune-epochs", o.finetune_epochs, "Epochs of fine-tuning that keep pruned weights at zero")
+  sub->add_flag("--global", o.global_flag, "Unstructured: one magnitude threshold across all layers (the default)");
+  sub->add_flag("--per-layer", o.per_layer,
+                "Unstructured: remove the same fraction from every layer (at 90% it cuts the 10-class output layer "
+                "to 10% and loses accuracy fine-tuning does not recover)");
+  sub->add_option("--finetune-epochs", o.finetune_epochs,
+                  "Epochs of fine-tuning that keep pruned weights at zero (0: none; the report then has no "
+                  "after-fine-tuning accuracy)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  sub->add_option("--max-accuracy-drop", o.max_accuracy_drop,
+                  "Warn on stderr when test accuracy falls by more than this many points; the model is still "
+                  "written and the exit status stays 0 (with --json, accuracy_drop_exceeded says it)")
+      ->capture_default_str()
+      ->check(finite_range(0.0, 100.0));
   sub->add_option("--gradual-steps", o.gradual_steps, "Unstructured: reach the sparsity in this many prune+fine-tune rounds")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));

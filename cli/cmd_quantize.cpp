@@ -3,7 +3,9 @@
 // fixed calibration split (the last 5,000 Fashion-MNIST training images), and
 // a side-by-side report: FP32 vs INT8 test accuracy on all 10,000 test
 // images, file sizes, batch-1 and batch-64 latency measured interleaved,
-// per-layer SQNR and saturation counts.
+// per-layer SQNR and saturation counts. A pruned model quantizes too: its CSR
+// layers become dense INT8 layers with the same zeros, and the report says how
+// many weights are zero before and after.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include "data/fashion_mnist.h"
 #include "nn/train.h"
 #include "profiler/timer.h"
+#include "prune/sparse_model.h"
 #include "quant/batch_rows.h"
 #include "quant/observer_factory.h"
 #include "quant/quantization_report.h"
@@ -51,13 +54,35 @@ nlohmann::json saturation_json(const quant::SaturationStats& s) {
   return {{"values", s.values}, {"clamped_low", s.low}, {"clamped_high", s.high}};
 }
 
+// Zeros among the INT8 weights (the i8 "<i>.weight" tensors): at least the
+// FP32 model's zeros, since 0 quantizes to 0, plus weights below half a step.
+double int8_weight_sparsity(nn::Model& int8) {
+  int64_t zeros = 0, total = 0;
+  for (const auto& [name, t] : int8.state_dict()) {
+    if (t.dtype() != DType::i8) continue;
+    const Tensor c = t.contiguous();
+    for (int64_t i = 0; i < c.numel(); ++i) zeros += c.data<int8_t>()[i] == 0;
+    total += c.numel();
+  }
+  return total > 0 ? double(zeros) / double(total) : 0.0;
+}
+
+// Indices of the pruned layers stored in CSR, which the quantizer makes dense.
+std::vector<int> sparse_layers(const nn::Model& model) {
+  std::vector<int> out;
+  for (size_t i = 0; i < model.config["layers"].size(); ++i)
+    if (model.config["layers"][i].value("type", "") == "sparse_linear") out.push_back(static_cast<int>(i));
+  return out;
+}
+
 void run_quantize(const Options& o) {
   TINYOPT_CHECK(o.out != o.model, "--out must differ from --model ({}); the FP32 model is needed for the comparison",
                 o.model);
   nn::Model fp32 = nn::load_model(o.model);
   TINYOPT_CHECK(fp32.kind == nn::ModelKind::sequential, "{}: only sequential image models can be quantized (this is a "
                 "GPT)", o.model);
-  TINYOPT_CHECK(!quant::is_quantized(fp32), "{}: the model is already quantized", o.model);
+  TINYOPT_CHECK(!quant::is_quantized(fp32), "{}: the model is already quantized (INT8); quantize its FP32 model",
+                o.model);
   TINYOPT_CHECK(fp32.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
                 fp32.num_classes());
   const FashionMnist data = load_fashion_mnist();
@@ -89,6 +114,8 @@ void run_quantize(const Options& o) {
   const quant::QuantizationReport report =
       quant::analyze_quantization(fp32, int8, quant::batch_rows(test, 0, fp32.batch_shape(report_n)));
   const std::string backend = global_options().backend.empty() ? "auto" : global_options().backend;
+  const double sparsity32 = prune::measured_weight_sparsity(fp32), sparsity8 = int8_weight_sparsity(int8);
+  const std::vector<int> densified = sparse_layers(fp32);
 
   if (o.json) {
     nlohmann::json layers = nlohmann::json::array();
@@ -103,6 +130,9 @@ void run_quantize(const Options& o) {
     print_json({{"model", o.model}, {"out", o.out}, {"observer", o.observer}, {"calibration_images", o.calib},
                 {"test_images", acc32.samples}, {"fp32_accuracy", acc32.accuracy}, {"int8_accuracy", acc8.accuracy},
                 {"accuracy_drop_points", 100 * (acc32.accuracy - acc8.accuracy)},
+                {"quantized_layers", int8.config["quantization"]["layers"]},
+                {"fp32_weight_sparsity", sparsity32}, {"int8_weight_sparsity", sparsity8},
+                {"sparse_layers_made_dense", densified},
                 {"fp32_bytes", size32}, {"int8_bytes", size8}, {"size_ratio", double(size32) / double(size8)},
                 {"latency", lat}, {"backend", backend}, {"threads", num_threads()},
                 {"report_images", report.images}, {"input_saturation", saturation_json(report.input_saturation)},
@@ -113,8 +143,17 @@ void run_quantize(const Options& o) {
               o.out.c_str(), o.observer.c_str(), (long long)o.calib, backend.c_str(), num_threads());
   std::printf("  test accuracy (%lld images): FP32 %.2f%%  INT8 %.2f%%  (drop %.2f points)\n", (long long)acc32.samples,
               100 * acc32.accuracy, 100 * acc8.accuracy, 100 * (acc32.accuracy - acc8.accuracy));
-  std::printf("  file size: FP32 %llu bytes  INT8 %llu bytes  (%.2fx smaller)\n", (unsigned long long)size32,
-              (unsigned long long)size8, double(size32) / double(size8));
+  // A pruned FP32 file in CSR can be smaller than its dense INT8 version: say "larger" then, not "0.8x smaller".
+  const double ratio = double(size32) / double(size8);
+  std::printf("  file size: FP32 %llu bytes  INT8 %llu bytes  (%.2fx %s)\n", (unsigned long long)size32,
+              (unsigned long long)size8, ratio >= 1 ? ratio : 1 / ratio, ratio >= 1 ? "smaller" : "larger");
+  if (!densified.empty() || sparsity32 >= 0.1)  // a pruned model: say what became of its zeros
+    std::printf("  pruned weights kept: FP32 weights %.1f%% zero, INT8 weights %.1f%% zero (0 quantizes to 0)%s\n",
+                100 * sparsity32, 100 * sparsity8,
+                densified.empty() ? ""
+                                  : fmt::format("; CSR layers {} stored as dense INT8 (no INT8 sparse kernel)",
+                                                fmt::join(densified, ", "))
+                                        .c_str());
   for (const Latency* l : {&b1, &b64})
     std::printf("  batch %-3lld latency p50: FP32 %.3f ms  INT8 %.3f ms  speedup %.2fx (interleaved, %d pairs, ratio "
                 "IQR %.2f)\n",

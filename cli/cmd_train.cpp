@@ -11,6 +11,7 @@
 #include "data/fashion_mnist.h"
 #include "data/text_corpus.h"
 #include "nn/char_tokenizer.h"
+#include "nn/input_contract.h"
 #include "nn/reference_models.h"
 #include "nn/train.h"
 
@@ -59,6 +60,8 @@ void train_image_model(const Options& o) {
   nn::save_model(model, o.out,
                  {{"test_accuracy", fmt::format("{:.4f}", test.accuracy)},
                   {"dataset", "fashion-mnist test (10000 images)"},
+                  // What it was trained on (load_fashion_mnist's scale): infer checks inputs against it.
+                  {nn::kInputMetadataKey, nn::reference_image_input().to_json()},
                   {"train_command", command},
                   {"train_epochs", epochs.dump()}});
   if (o.json) {

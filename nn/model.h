@@ -14,7 +14,8 @@
 //     (nanoGPT's GPTConfig), tensors named as nanoGPT's state_dict; without
 //     lm_head.weight the head is tied to transformer.wte.weight. __metadata__["vocab"]
 //     is a JSON list of the characters in token-id order.
-// Every other metadata key (e.g. measured test accuracy) is kept as is.
+// Every other metadata key (e.g. measured test accuracy) is kept as is; "input"
+// says what an image model takes (nn/input_contract.h).
 #pragma once
 
 #include <map>

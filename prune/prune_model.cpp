@@ -1,8 +1,16 @@
 #include "prune/prune_model.h"
 
 #include "prune/sparse_model.h"
+#include "quant/quantizer.h"
 
 namespace tinyopt::prune {
+
+void check_prunable(const nn::Model& model, const std::string& what) {
+  TINYOPT_CHECK(model.kind == nn::ModelKind::sequential, "{}: only sequential image models can be pruned (this is a GPT)",
+                what);
+  TINYOPT_CHECK(!quant::is_quantized(model), "{} is quantized (INT8); prune the FP32 model, then quantize the pruned "
+                "model", what);
+}
 
 std::vector<nn::EpochStats> finetune_model(nn::Model& model, const PruneOptions& o, int epochs, const Tensor& images,
                                            const Tensor& labels, const Tensor& val_images, const Tensor& val_labels) {
@@ -24,7 +32,8 @@ PruneReport prune_model(nn::Model& model, const PruneOptions& o, const Tensor& t
   check_sparsity(o.sparsity, "prune: --sparsity");
   TINYOPT_CHECK(o.finetune_epochs >= 0, "prune: fine-tuning epochs must be >= 0, found {}", o.finetune_epochs);
   TINYOPT_CHECK(o.gradual_steps >= 1, "prune: gradual steps must be >= 1, found {}", o.gradual_steps);
-  TINYOPT_CHECK(model.kind == nn::ModelKind::sequential, "prune: only sequential (image) models can be pruned");
+  check_prunable(model, "prune: the model");
+  if (has_sparse_layers(model)) model = to_dense(model);  // CSR layers have no gradient to fine-tune
   PruneReport r;
   r.options = o;
   r.params_before = model.module->parameter_count();

@@ -50,6 +50,11 @@ struct PruneReport {
   }
 };
 
+// Throws unless `model` can be pruned: a sequential image model in FP32
+// (dense or sparse; an INT8 model is refused: its weights are integers tied to
+// calibrated scales). `what` names the model in the error, e.g. its file.
+void check_prunable(const nn::Model& model, const std::string& what);
+
 // Fine-tunes a pruned model for `epochs` (AdamW at options.finetune_lr with
 // cosine decay; masked weights stay zero). Needs training data when epochs > 0.
 std::vector<nn::EpochStats> finetune_model(nn::Model& model, const PruneOptions& options, int epochs,
@@ -57,7 +62,8 @@ std::vector<nn::EpochStats> finetune_model(nn::Model& model, const PruneOptions&
                                            const Tensor& val_images = {}, const Tensor& val_labels = {});
 
 // Prunes `model` in place (structured pruning replaces it with a smaller
-// model) and fine-tunes it for options.finetune_epochs on train_images /
+// model; a model with sparse_linear layers is first made dense, zeros kept,
+// so a pruned model can be pruned further) and fine-tunes it for options.finetune_epochs on train_images /
 // train_labels (Fashion-MNIST shaped for the model; required when epochs > 0),
 // reporting each epoch's accuracy on val_images / val_labels when given.
 PruneReport prune_model(nn::Model& model, const PruneOptions& options, const Tensor& train_images = {},

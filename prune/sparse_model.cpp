@@ -89,6 +89,42 @@ nn::Model to_sparse(nn::Model& model, double min_sparsity) {
   return sparse;
 }
 
+bool has_sparse_layers(nn::Model& model) {
+  if (model.kind != nn::ModelKind::sequential) return false;
+  for (auto& layer : model.sequential().layers())
+    if (dynamic_cast<nn::SparseLinear*>(layer.get())) return true;
+  return false;
+}
+
+nn::Model to_dense(nn::Model& model) {
+  nlohmann::json config = model.config;
+  nn::Sequential& seq = model.sequential();
+  for (size_t i = 0; i < seq.size(); ++i)
+    if (auto* s = dynamic_cast<nn::SparseLinear*>(&seq.layer(i)))
+      config["layers"][i] = {{"type", "linear"},
+                             {"in_features", s->in_features()},
+                             {"out_features", s->out_features()},
+                             {"bias", s->has_bias()}};
+  nn::Model dense = nn::build_model(config, nullptr);
+  dense.metadata = model.metadata;
+  nn::Sequential& out = dense.sequential();
+  for (size_t i = 0; i < seq.size(); ++i) {
+    if (auto* s = dynamic_cast<nn::SparseLinear*>(&seq.layer(i))) {
+      auto& to = static_cast<nn::Linear&>(out.layer(i));
+      to.weight.value.copy_from(s->to_dense());
+      if (s->has_bias()) to.bias.value.copy_from(s->bias.value);
+      continue;
+    }
+    std::vector<nn::Parameter*> src = seq.layer(i).parameters(), dst = out.layer(i).parameters();
+    TINYOPT_CHECK(src.size() == dst.size(), "to_dense: layer {} changed its parameters", i);
+    for (size_t j = 0; j < src.size(); ++j) {
+      dst[j]->value.copy_from(src[j]->value);
+      if (src[j]->mask.defined()) dst[j]->mask = src[j]->mask.clone();
+    }
+  }
+  return dense;
+}
+
 double measured_sparsity(nn::Model& model) { return count(model, false).fraction(); }
 
 double measured_weight_sparsity(nn::Model& model) { return count(model, true).fraction(); }

@@ -63,7 +63,11 @@ class ReportInstrumentation {
 
 QuantizationReport analyze_quantization(nn::Model& fp32, nn::Model& int8, const Tensor& images, int64_t batch) {
   TINYOPT_CHECK(is_quantized(int8) && !is_quantized(fp32), "report: needs an FP32 model and its quantized version");
-  const nlohmann::json& layers = fp32.config.at("layers");
+  // The plan the INT8 model was built from: its own layer list, where a pruned
+  // FP32 model's sparse_linear layers are linear (same outputs, same indices).
+  const nlohmann::json& layers = int8.config.at("layers");
+  TINYOPT_CHECK(layers.size() == fp32.config.at("layers").size(), "report: the FP32 model has {} layers, its quantized "
+                "version {}", fp32.config.at("layers").size(), layers.size());
   const QuantizationPlan plan = plan_quantization(layers);
   std::map<int, int> point_of;  // quantized layer index -> FP32 layer whose output it reproduces
   for (const PlanStep& s : plan.steps)

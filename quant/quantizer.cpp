@@ -5,7 +5,7 @@
 
 #include "nn/conv2d.h"
 #include "nn/linear.h"
-#include "nn/sparse_linear.h"
+#include "prune/sparse_model.h"
 #include "quant/batch_rows.h"
 #include "quant/observer_factory.h"
 #include "quant/quantized_model_builder.h"
@@ -19,14 +19,22 @@ namespace {
 
 // `from`'s weights into `to` (the same layer type, built from the same config).
 void copy_float_layer(nn::Module& from, nn::Module& to) {
-  if (auto* s = dynamic_cast<nn::SparseLinear*>(&from))  // the CSR structure first: it shapes the values
-    dynamic_cast<nn::SparseLinear&>(to).set_csr(s->row_ptr(), s->col_idx(), s->values.value, s->name());
   std::vector<nn::Parameter*> src, dst;
   from.collect_parameters(src);
   to.collect_parameters(dst);
   TINYOPT_CHECK(src.size() == dst.size(), "quantize: layer {} has {} parameters but its rebuilt copy {}",
                 from.type(), src.size(), dst.size());
   for (size_t i = 0; i < src.size(); ++i) dst[i]->value.copy_from(src[i]->value);
+}
+
+// The model the quantizer works on: `model` itself, or, when it holds pruned
+// CSR layers (sparse_linear), a dense copy in `holder`. Symmetric INT8 weight
+// quantization maps 0 to 0, so a pruned weight quantized densely keeps every
+// pruned zero exact; there is no INT8 sparse kernel to keep the CSR for.
+nn::Model& dense_view(nn::Model& model, nn::Model& holder) {
+  if (!prune::has_sparse_layers(model)) return model;
+  holder = prune::to_dense(model);
+  return holder;
 }
 
 }  // namespace
@@ -47,10 +55,12 @@ INT8Quantizer::INT8Quantizer(QuantizeOptions options) : options_(std::move(optio
   TINYOPT_CHECK(options_.batch_size >= 1, "calibration batch size must be >= 1, found {}", options_.batch_size);
 }
 
-CalibrationResult INT8Quantizer::calibrate(nn::Model& model, const Tensor& calibration_set) {
-  TINYOPT_CHECK(model.kind == nn::ModelKind::sequential, "quantize: only sequential image models can be quantized "
+CalibrationResult INT8Quantizer::calibrate(nn::Model& original, const Tensor& calibration_set) {
+  TINYOPT_CHECK(original.kind == nn::ModelKind::sequential, "quantize: only sequential image models can be quantized "
                 "(this one is a GPT)");
-  TINYOPT_CHECK(!is_quantized(model), "quantize: the model is already quantized");
+  TINYOPT_CHECK(!is_quantized(original), "quantize: the model is already quantized");
+  nn::Model holder;
+  nn::Model& model = dense_view(original, holder);
   TINYOPT_CHECK(calibration_set.defined() && calibration_set.ndim() >= 1 && calibration_set.size(0) > 0,
                 "quantize: the calibration set is empty; calibration needs at least one image");
   TINYOPT_CHECK(calibration_set.dtype() == DType::f32, "quantize: calibration images must be f32, found {}",
@@ -67,6 +77,13 @@ CalibrationResult INT8Quantizer::calibrate(nn::Model& model, const Tensor& calib
   CalibrationResult result;
   const json& layers = model.config.at("layers");
   result.plan = plan_quantization(layers);
+  // A model computing in FP32 throughout must not be written out labelled INT8.
+  if (result.plan.quantized_layers().empty()) {
+    std::string types;
+    for (const json& l : layers) types += (types.empty() ? "" : ", ") + l.at("type").get<std::string>();
+    fail("quantize: no layer of this model has an INT8 version (linear, sparse_linear and conv2d do; its layers are "
+         "{}), so nothing would be quantized", types);
+  }
   std::map<int, ObserverPtr> observers;
   for (const PlanStep& s : result.plan.steps) {
     const bool observed = s.kind == PlanStep::Kind::quantize || (s.kind == PlanStep::Kind::quantized_layer && s.u8_output);
@@ -100,7 +117,9 @@ CalibrationResult INT8Quantizer::calibrate(nn::Model& model, const Tensor& calib
   return result;
 }
 
-nn::Model INT8Quantizer::quantize(nn::Model& model, const CalibrationResult& calibration) {
+nn::Model INT8Quantizer::quantize(nn::Model& original, const CalibrationResult& calibration) {
+  nn::Model holder;
+  nn::Model& model = dense_view(original, holder);  // the config calibrate() planned from
   nn::Sequential& fp32 = model.sequential();
   json config = model.config;
   config.erase("quantization");
@@ -135,13 +154,13 @@ nn::Model INT8Quantizer::quantize(nn::Model& model, const CalibrationResult& cal
     if (step.u8_output) d.output = calibration.qparams.at(step.point);
     return d;
   };
-  // Layers that stay FP32 take their weights along (a pruned CSR layer has
-  // some); the skeleton's own are zeros.
+  // Layers that stay FP32 keep their weights, if they have any (the skeleton's are zeros).
   for (const PlanStep& step : calibration.plan.steps)
     if (step.kind == PlanStep::Kind::float_layer)
       copy_float_layer(fp32.layer(step.layer), skeleton.sequential().layer(step.layer));
   nn::Model out;
   out.kind = nn::ModelKind::sequential;
+  out.metadata = model.metadata;  // provenance and the input contract ("input") stay with the model
   out.input_shape = model.input_shape;
   out.module = build_quantized_sequential(skeleton.sequential(), calibration.plan, layer_data);
   std::vector<int> quantized = calibration.plan.quantized_layers();

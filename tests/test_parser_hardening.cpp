@@ -180,10 +180,10 @@ TEST(QuantizedModelFileHardening, HugeDeclaredLayersAreRefusedBeforeAllocating) 
   }, {"layer 0 (linear)", "the file's tensors hold only"});
 }
 
-// A pruned model with a CSR layer that stays FP32 after a quantized one: the
-// quantizer must keep its weights and the loader must read them (before, the
-// quantizer wrote the empty skeleton's CSR, and the loader ignored whatever
-// the file held for the layer: it ran on zeros either way).
+// A quantized model with a pruned CSR layer left in FP32 after a quantized
+// one, as the quantizer wrote them before it quantized CSR layers densely:
+// such files still load, and the loader must read the layer's weights (it
+// once ignored whatever the file held for the layer and ran on zeros).
 TEST(QuantizedModelFileHardening, FloatCsrLayerOfAQuantizedModelIsLoadedNotZeroed) {
   const json config = sequential({1, 4, 4}, {{{"type", "conv2d"}, {"in_channels", 1}, {"out_channels", 2},
                                               {"kernel_size", 3}, {"padding", 1}},
@@ -197,21 +197,25 @@ TEST(QuantizedModelFileHardening, FloatCsrLayerOfAQuantizedModelIsLoadedNotZeroe
   ASSERT_EQ(sparse.config["layers"][3]["type"], "sparse_linear");
   const Tensors sparse_tensors = sparse.state_dict();
   ASSERT_GT(sparse_tensors.at("3.weight.values").numel(), 0);
-  nn::Model q = quant::quantize_model(sparse, images_for(sparse, 16, 2));
-  const ModelFile good = file_of(q);
-  // quantize_model keeps the FP32 layer's CSR weights (it used to hand out the empty skeleton's).
-  for (const char* name : {"3.weight.row_ptr", "3.weight.col_idx", "3.weight.values", "3.bias"}) {
-    SCOPED_TRACE(name);
-    ASSERT_TRUE(good.tensors.count(name));
-    const Tensor &a = good.tensors.at(name), &b = sparse_tensors.at(name);
-    ASSERT_EQ(a.shape(), b.shape());
-    EXPECT_EQ(std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()), 0);
-  }
+  // Today's quantizer quantizes layer 3 too; turn its file into the older layout: layer 0 alone
+  // in INT8, writing f32 (no u8 consumer), layer 3 FP32 in CSR.
+  nn::Model q = quant::quantize_model(dense, images_for(dense, 16, 2));
+  ModelFile good = file_of(q);
+  for (const char* name : {"0.output_scale", "0.output_zero_point", "3.weight", "3.weight_scale", "3.bias",
+                           "3.input_scale", "3.input_zero_point"})
+    ASSERT_EQ(good.tensors.erase(name), 1u) << name;
+  for (const char* name : {"3.weight.row_ptr", "3.weight.col_idx", "3.weight.values", "3.bias"})
+    good.tensors[name] = sparse_tensors.at(name);
+  good.config["layers"][3] = sparse.config["layers"][3];
+  good.config["quantization"]["layers"] = json::array({0});
+  good.config["quantization"]["fp32_layers"] = json::array({"layer 3 (sparse_linear) has no INT8 version and stays FP32"});
   nn::Model back = nn::load_model_from_bytes(good.bytes(), "q.safetensors");
-  const Tensor x = images_for(q, 5, 8);
-  const Tensor want = q.forward(x), got = back.forward(x);
-  ASSERT_EQ(got.shape(), want.shape());
-  for (int64_t i = 0; i < want.numel(); ++i) EXPECT_EQ(got.data<float>()[i], want.data<float>()[i]) << i;
+  auto* csr = dynamic_cast<nn::SparseLinear*>(&back.sequential().layer(3));
+  ASSERT_NE(csr, nullptr);
+  const Tensor& want = sparse_tensors.at("3.weight.values");
+  ASSERT_EQ(csr->values.value.shape(), want.shape());
+  EXPECT_EQ(std::memcmp(csr->values.value.raw_data(), want.raw_data(), want.nbytes()), 0);
+  EXPECT_EQ(back.forward(images_for(back, 5, 8)).shape(), Shape({5, 3}));
   // Its tensors are required and checked like in an FP32 file.
   expect_refused(good, [](ModelFile& f) { f.tensors.erase("3.weight.values"); }, {"3.weight.values"});
   expect_refused(good, [](ModelFile& f) { f.tensors.erase("3.bias"); }, {"3.bias"});

@@ -1,7 +1,9 @@
 // `tinyopt prune` end to end on a small random model and real Fashion-MNIST:
 // the JSON report, the saved sparse model working with `tinyopt eval`, and
 // bad input (sparsity outside [0, 1), pruning every filter, malformed CSR in a
-// model file) exiting non-zero with a clear error.
+// model file) exiting non-zero with a clear error. Fine-tuning runs unless
+// --finetune-epochs 0, which then reports no fine-tuned accuracy, and a drop
+// beyond --max-accuracy-drop is a warning on stderr.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -23,11 +25,14 @@ int run(const std::string& cmd) { return std::system(cmd.c_str()); }
 
 bool have_fashion_mnist() { return std::filesystem::exists(std::string(kFashionMnistDefaultDir) + "/t10k-images-idx3-ubyte.gz"); }
 
+// An input contract as `tinyopt train` writes it: prune must keep it.
+const std::map<std::string, std::string> kInputMeta = {{"input", R"({"dtype":"float32","range":[0,1]})"}};
+
 std::string small_model(const test::ScratchDir& dir, const json& layers, const json& input_shape) {
   nn::Rng rng(3);
   nn::Model model = nn::build_model({{"arch", "sequential"}, {"input_shape", input_shape}, {"layers", layers}}, &rng);
   const std::string path = dir.file("small.safetensors");
-  nn::save_model(model, path);
+  nn::save_model(model, path, kInputMeta);
   return path;
 }
 
@@ -66,15 +71,52 @@ TEST(PruneCommand, ReportsAndSavesAModelEveryCommandLoads) {
   EXPECT_LT(r["nonzero_params_after"].get<int64_t>(), r["params_before"].get<int64_t>() / 4);
   ASSERT_EQ(r["latency"].size(), 2u);
   EXPECT_GT(r["latency"][1]["pruned"]["p50_us"].get<double>(), 0.0);
+  // Fine-tuned by default, each epoch reported.
+  EXPECT_EQ(r["finetune_epochs"], 2);
+  EXPECT_EQ(r["finetune"].size(), 2u);
   const double acc = r["test_accuracy_after_finetune"].get<double>();
   EXPECT_GE(acc, 0.0);
   EXPECT_LE(acc, 1.0);
+  EXPECT_EQ(r["test_accuracy_final"].get<double>(), acc);
+  EXPECT_EQ(nn::load_model(out).metadata.at("input"), kInputMeta.at("input"));
   // The sparse file evaluates like any model.
   const std::string eval = dir.file("eval.json");
   ASSERT_EQ(run(cli + " eval --model " + out + " --json >" + eval), 0);
   std::ifstream e(eval);
   EXPECT_NEAR(json::parse(e)["test_accuracy"].get<double>(), r["test_accuracy_saved_model"].get<double>(), 1e-9);
   EXPECT_EQ(load_safetensors(out).tensors.count("0.weight.row_ptr"), 1u);
+}
+
+TEST(PruneCommand, WithoutFineTuningSaysSoAndWarnsAboutTheDrop) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  test::ScratchDir dir;
+  const std::string cli = TINYOPT_CLI_PATH, mlp = std::string(TINYOPT_SOURCE_DIR) + "/benchmarks/mlp.safetensors";
+  const std::string out = dir.file("p.safetensors"), report = dir.file("r.json"), err = dir.file("err");
+  // 90% without fine-tuning loses far more than 2 points on the reference MLP.
+  const std::string args = " prune --model " + mlp + " --sparsity 0.9 --finetune-epochs 0 --seconds 0.02 --out " + out;
+  ASSERT_EQ(run(cli + args + " --json >" + report + " 2>" + err), 0);
+  std::ifstream in(report);
+  const json r = json::parse(in);
+  EXPECT_TRUE(r["global"].get<bool>());  // the default for unstructured pruning
+  EXPECT_TRUE(r["test_accuracy_after_finetune"].is_null()) << r["test_accuracy_after_finetune"];
+  EXPECT_TRUE(r["finetune"].empty());
+  EXPECT_EQ(r["test_accuracy_after_pruning"].get<double>(), r["test_accuracy_final"].get<double>());
+  EXPECT_GT(r["accuracy_drop_points"].get<double>(), 2.0);
+  EXPECT_EQ(r["max_accuracy_drop_points"].get<double>(), 2.0);
+  EXPECT_TRUE(r["accuracy_drop_exceeded"].get<bool>());
+  const std::string warning = test::read_bytes(err);
+  EXPECT_NE(warning.find("warning: prune: test accuracy fell"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("--max-accuracy-drop 2"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("no fine-tuning ran"), std::string::npos) << warning;
+  EXPECT_TRUE(std::filesystem::exists(out));  // a warning: the model is still written
+
+  // The text report has no "after fine-tuning"; a looser threshold silences the warning.
+  const std::string text = dir.file("out.txt");
+  ASSERT_EQ(run(cli + args + " --max-accuracy-drop 99 >" + text + " 2>" + err), 0);
+  const std::string printed = test::read_bytes(text);
+  EXPECT_EQ(printed.find("after fine-tuning"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("not fine-tuned (--finetune-epochs 0)"), std::string::npos) << printed;
+  EXPECT_EQ(test::read_bytes(err).find("warning"), std::string::npos) << test::read_bytes(err);
 }
 
 TEST(PruneCommand, BadInputExitsNonZeroWithAClearError) {
@@ -89,6 +131,8 @@ TEST(PruneCommand, BadInputExitsNonZeroWithAClearError) {
   expect_fail("--model " + mlp + " --sparsity 1.0", "[0, 1)");
   expect_fail("--model " + mlp + " --sparsity -0.1", "[0, 1)");
   expect_fail("--model " + mlp + " --sparsity 1.5", "[0, 1)");
+  expect_fail("--model " + mlp + " --sparsity 0.5 --global --per-layer", "exclude each other");
+  expect_fail("--model " + mlp + " --sparsity 0.5 --structured --per-layer", "unstructured pruning only");
   expect_fail("--model " + dir.file("missing.safetensors") + " --sparsity 0.5", "missing.safetensors");
   if (have_fashion_mnist()) {
     test::ScratchDir other;

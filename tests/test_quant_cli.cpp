@@ -1,7 +1,8 @@
 // `tinyopt quantize` end to end on the reference MLP (fast): the JSON report
 // holds measured accuracy, sizes, latency, SQNR and saturation; the written
 // model works with eval, infer and profile; bad flags and files exit
-// non-zero with a one-line error naming the problem.
+// non-zero with a one-line error naming the problem. A pruned model (CSR
+// layers) quantizes with its zeros kept.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -10,8 +11,11 @@
 #include <string>
 
 #include "io/npy.h"
+#include "io/safetensors.h"
 #include "nn/model.h"
 #include "nn/reference_models.h"
+#include "prune/magnitude_pruner.h"
+#include "prune/sparse_model.h"
 #include "tests/test_io_util.h"
 
 using namespace tinyopt;
@@ -98,4 +102,53 @@ TEST(QuantizeCommand, BadInputExitsNonZeroNamingTheProblem) {
   nn::Model gpt = nn::build_model(g, &rng, vocab);
   nn::save_model(gpt, dir.file("gpt.safetensors"));
   expect_fail("quantize --model " + dir.file("gpt.safetensors") + " --out " + out, "GPT");
+}
+
+TEST(QuantizeCommand, PrunedSparseModelQuantizesKeepingItsZeros) {
+  test::ScratchDir dir;
+  // The reference MLP pruned to 80% with one global threshold (no fine-tuning), in CSR.
+  const std::string sparse = dir.file("sparse.safetensors"), int8 = dir.file("int8.safetensors");
+  {
+    nn::Model model = nn::load_model(std::string(TINYOPT_SOURCE_DIR) + "/benchmarks/mlp.safetensors");
+    prune::MagnitudePruner::prune_global(prune::prunable_weights(model), 0.8);
+    nn::Model pruned = prune::to_sparse(model, 0.5);
+    // The input contract must travel from the FP32 file to the INT8 one.
+    nn::save_model(pruned, sparse, {{"input", R"({"dtype":"float32","range":[0,1]})"}});
+  }
+  const std::string report = dir.file("r.json"), err = dir.file("err");
+  ASSERT_EQ(run(std::string(TINYOPT_CLI_PATH) + " quantize --model " + sparse + " --out " + int8 +
+                " --calib 500 --seconds 0 --report-images 100 --json >" + report + " 2>" + err),
+            0)
+      << test::read_bytes(err);
+  std::ifstream in(report);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  // Every linear layer is quantized (flatten, linear, relu, linear, relu, linear).
+  EXPECT_EQ(j["quantized_layers"], nlohmann::json({1, 3, 5}));
+  // The global threshold leaves the 64->10 output layer under 50% zeros, so it was not stored in CSR.
+  EXPECT_EQ(j["sparse_layers_made_dense"], nlohmann::json({1, 3}));
+  EXPECT_NEAR(j["fp32_weight_sparsity"].get<double>(), 0.8, 0.01);
+  EXPECT_GE(j["int8_weight_sparsity"].get<double>(), j["fp32_weight_sparsity"].get<double>());
+  EXPECT_LT(std::fabs(j["accuracy_drop_points"].get<double>()), 1.0);
+  EXPECT_GT(j["size_ratio"].get<double>(), 1.3);
+
+  // Each pruned zero is an INT8 zero, and the file is a real INT8 model.
+  nn::Model loaded = nn::load_model(sparse);
+  nn::Model fp32 = prune::to_dense(loaded);
+  const SafetensorsFile file = load_safetensors(int8);
+  for (const char* layer : {"1", "3", "5"}) {
+    const Tensor w32 = fp32.state_dict().at(std::string(layer) + ".weight");
+    const Tensor& w8 = file.tensors.at(std::string(layer) + ".weight");
+    ASSERT_EQ(w8.dtype(), DType::i8) << layer;
+    ASSERT_EQ(w8.shape(), w32.shape()) << layer;
+    int64_t zeros = 0;
+    for (int64_t i = 0; i < w32.numel(); ++i) {
+      if (w32.data<float>()[i] != 0.0f) continue;
+      ++zeros;
+      EXPECT_EQ(w8.data<int8_t>()[i], 0) << layer << " at " << i;
+    }
+    EXPECT_GT(zeros, w32.numel() / 4) << layer;
+  }
+  nn::Model back = nn::load_model(int8);
+  EXPECT_EQ(back.metadata.at("input"), R"({"dtype":"float32","range":[0,1]})");
+  EXPECT_EQ(back.config["layers"][1]["type"], "linear");
 }

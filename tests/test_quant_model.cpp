@@ -12,6 +12,8 @@
 #include "io/safetensors.h"
 #include "nn/reference_models.h"
 #include "nn/train.h"
+#include "prune/magnitude_pruner.h"
+#include "prune/sparse_model.h"
 #include "quant/batch_rows.h"
 #include "quant/quantized_conv2d.h"
 #include "quant/quantized_layer.h"
@@ -246,6 +248,34 @@ TEST(QuantizeModel, BadCalibrationDataAndTrainingAreRefused) {
   q.module->set_training(true);
   const Tensor logits = q.forward(random_images(fp32, 2, 1));
   test::expect_error([&] { q.module->backward(logits); }, {"inference-only"});
+}
+
+TEST(QuantizeModel, NothingToQuantizeIsAnErrorNotAnInt8Label) {
+  nn::Rng rng(1);
+  const json config = {{"arch", "sequential"},
+                       {"input_shape", {1, 6, 6}},
+                       {"layers", {{{"type", "maxpool2d"}, {"kernel_size", 2}}, {{"type", "gelu"}}, {{"type", "flatten"}}}}};
+  nn::Model fp32 = nn::build_model(config, &rng);
+  test::expect_error([&] { quant::quantize_model(fp32, random_images(fp32, 4, 1)); },
+                     {"no layer of this model has an INT8 version", "maxpool2d, gelu, flatten"});
+}
+
+TEST(QuantizeModel, KeepsTheFp32ModelsMetadataAndQuantizesSparseLayersDensely) {
+  nn::Rng rng(2);
+  nn::Model fp32 = nn::build_model(nn::mlp_config(), &rng);
+  fp32.metadata["input"] = R"({"dtype":"float32","range":[0,1]})";
+  prune::MagnitudePruner::prune_per_layer(prune::prunable_weights(fp32), 0.75);
+  nn::Model sparse = prune::to_sparse(fp32, 0.5);
+  const Tensor images = random_images(fp32, 40, 3);
+  nn::Model q = quant::quantize_model(sparse, images);
+  EXPECT_EQ(q.metadata.at("input"), fp32.metadata.at("input"));
+  EXPECT_EQ(q.config["quantization"]["layers"], json({1, 3, 5}));
+  EXPECT_TRUE(q.config["quantization"]["fp32_layers"].empty());
+  // The same model as quantizing the masked dense one: CSR changes nothing but the storage.
+  nn::Model from_dense = quant::quantize_model(fp32, images);
+  EXPECT_TRUE(bitwise_equal(q.state_dict().at("1.weight"), from_dense.state_dict().at("1.weight")));
+  const Tensor x = random_images(fp32, 5, 9);
+  EXPECT_GT(sqnr_db(fp32.forward(x), q.forward(x)), 20.0);
 }
 
 // Rewrites a saved quantized file with `edit` applied, and expects load_model to fail naming `parts`.
