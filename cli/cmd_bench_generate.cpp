@@ -139,7 +139,7 @@ void run_bench_generate() {
 CLI::App* add_bench_generate_command(CLI::App& bench) {
   CLI::App* sub = bench.add_subcommand("generate", "Generation tokens/s with and without the KV cache, side by side");
   Options& o = g_options;
-  sub->add_option("--model", o.model, "GPT model file (default: a random model of the reference shape)");
+  sub->add_option("-m,--model", o.model, "GPT model file (default: a random model of the reference shape)");
   sub->add_option("--lengths", o.lengths, "Total positions (prompt + new tokens), comma list")->capture_default_str();
   sub->add_option("--seconds", o.seconds, "Time budget per length")->capture_default_str()->check(finite_range(0.1, 600.0));
   sub->add_option("--runs", o.runs, "Interleaved pairs per length")->capture_default_str()->check(CLI::Range(1, 1000));

@@ -71,8 +71,8 @@ void run_eval(const Options& o) {
 Command add_eval_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("eval", "Quality of a model on real held-out data, with throughput");
   static Options o;
-  sub->add_option("--model", o.model, "Model file (.safetensors)")->required();
-  sub->add_option("--batch-size", o.batch_size, "Batch size for image models")->capture_default_str()
+  sub->add_option("-m,--model", o.model, "Model file (.safetensors)")->required();
+  sub->add_option("-b,--batch-size,--batch", o.batch_size, "Batch size for image models")->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{65536}));
   sub->add_option("--max-windows", o.max_windows, "GPT: evaluate at most this many context windows (0 = all)")
       ->check(CLI::Range(int64_t{0}, int64_t{100000000}));

@@ -78,9 +78,9 @@ void run_generate(const Options& o) {
 Command add_generate_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("generate", "Generate text from a GPT model file (KV cache by default)");
   static Options o;
-  sub->add_option("--model", o.model, "GPT model file (.safetensors)")->required();
-  sub->add_option("--prompt", o.prompt, "Text to continue (characters of the model's vocabulary)")->required();
-  sub->add_option("--tokens", o.tokens, "New tokens to generate (prompt + tokens <= block_size)")
+  sub->add_option("-m,--model", o.model, "GPT model file (.safetensors)")->required();
+  sub->add_option("-p,--prompt", o.prompt, "Text to continue (characters of the model's vocabulary)")->required();
+  sub->add_option("-n,--tokens", o.tokens, "New tokens to generate (prompt + tokens <= block_size)")
       ->required()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   sub->add_flag("--no-cache", o.no_cache, "Recompute the whole context for every token (the O(N^2) baseline)");

@@ -92,9 +92,9 @@ Command add_infer_command(CLI::App& app) {
       "which its metadata 'input' declares (the reference models benchmarks/mlp and cnn: {}); values more than {:g}x "
       "the range's width outside it give a warning on stderr. GPT: integer token ids [N, T]",
       nn::reference_image_input().describe(), nn::kInputRangeMargin);
-  sub->add_option("--model", o.model, "Model file (.safetensors)")->required();
-  sub->add_option("--input", o.input, input_help)->required();
-  sub->add_option("--output", o.output, "Output .npy (written atomically)")->required();
+  sub->add_option("-m,--model", o.model, "Model file (.safetensors)")->required();
+  sub->add_option("-i,--input", o.input, input_help)->required();
+  sub->add_option("-o,--output,--out", o.output, "Output .npy (written atomically)")->required();
   sub->add_flag("--json", o.json, "Print JSON");
   return {sub, [] { run_infer(o); }};
 }

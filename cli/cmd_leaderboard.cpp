@@ -49,7 +49,7 @@ void run_leaderboard(const Options& o) {
 Command add_leaderboard_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("leaderboard", "Rankings of the TinyMLPerf Olympics leaderboard");
   static Options o;
-  sub->add_option("--event", o.events, "Event(s): mlp, cnn, gpt (default: all)");
+  sub->add_option("-e,--event", o.events, "Event(s): mlp, cnn, gpt (default: all)");
   sub->add_option("--db", o.db, "Leaderboard database (default: ${XDG_DATA_HOME:-~/.local/share}/tinyopt/leaderboard.db)");
   sub->add_flag("--json", o.json, "Print JSON");
   sub->add_flag("--all", o.all, "Every entry, oldest first, instead of the rankings");

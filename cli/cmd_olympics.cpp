@@ -75,8 +75,8 @@ void run_olympics_command(const Options& o) {
 Command add_olympics_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("olympics", "TinyMLPerf Olympics: events x recipes, validated, scored, submitted");
   static Options o;
-  sub->add_option("--event", o.events, "Event(s): mlp, cnn, gpt (default: all three)");
-  sub->add_option("--recipe", o.recipes, "Recipe(s): a built-in name or a JSON file (default: baseline all)");
+  sub->add_option("-e,--event", o.events, "Event(s): mlp, cnn, gpt (default: all three)");
+  sub->add_option("-r,--recipe", o.recipes, "Recipe(s): a built-in name or a JSON file (default: baseline all)");
   sub->add_option("--team", o.team, "Team name for the leaderboard (default: $USER)");
   sub->add_option("--db", o.db, "Leaderboard database (default: ${XDG_DATA_HOME:-~/.local/share}/tinyopt/leaderboard.db)");
   sub->add_option("--report", o.report, "Write a self-contained HTML report here (atomically)");

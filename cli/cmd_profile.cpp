@@ -172,8 +172,8 @@ Command add_profile_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "profile", "Per-op and per-layer time, FLOPs, bytes and roofline verdicts of a model's forward pass");
   static Options o;
-  sub->add_option("--model", o.model, "Model file (.safetensors)")->required();
-  sub->add_option("--batch", o.batch, "Batch size (default 64 images, or 1 sequence for the GPT)")
+  sub->add_option("-m,--model", o.model, "Model file (.safetensors)")->required();
+  sub->add_option("-b,--batch-size,--batch", o.batch, "Batch size (default 64 images, or 1 sequence for the GPT)")
       ->check(CLI::Range(int64_t{1}, int64_t{10000}));
   sub->add_option("--seq-len", o.seq_len, "GPT: tokens per sequence (default: the model's block_size)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));

@@ -211,9 +211,9 @@ void run_prune(const Options& given) {
               o.out.c_str(), o.structured ? "structured" : "unstructured", 100 * o.sparsity,
               o.global ? " (global threshold)" : " (per layer)", o.finetune_epochs, num_threads());
   for (const auto& l : report.layers)
-    std::printf("  %-12s %8lld weights, %8lld -> %8lld non-zero (%.1f%% sparse, |w| <= %.4g pruned)\n", l.name.c_str(),
+    std::printf("  %-12s %8lld weights, %8lld -> %8lld non-zero (%.1f%% sparse, %s)\n", l.name.c_str(),
                 (long long)l.params, (long long)l.nonzero_before, (long long)l.nonzero_after, 100 * l.actual_sparsity,
-                l.threshold);
+                std::isnan(l.threshold) ? "nothing pruned" : fmt::format("|w| <= {:.4g} pruned", l.threshold).c_str());
   for (const auto& s : report.structured_layers)
     std::printf("  layer %-12s %4lld -> %4lld units; consumer %s shrunk\n", s.layer.c_str(), (long long)s.units_before,
                 (long long)s.units_after, s.consumer.c_str());
@@ -238,7 +238,7 @@ void run_prune(const Options& given) {
 Command add_prune_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("prune", "Prune a model (magnitude or structured), fine-tune, measure, save");
   static Options o;
-  sub->add_option("--model", o.model, "Model file (.safetensors), sequential image model")->required();
+  sub->add_option("-m,--model", o.model, "Model file (.safetensors), sequential image model")->required();
   sub->add_option("--sparsity", o.sparsity,
                   "Fraction removed, [0, 1): of the weights (unstructured) or of each layer's filters/neurons "
                   "(--structured)")
@@ -273,7 +273,7 @@ Command add_prune_command(CLI::App& app) {
       ->check(finite_range(0.0, 1.0));
   sub->add_option("--seconds", o.seconds, "Minimum measured time per latency comparison")->capture_default_str()
       ->check(finite_range(0.01, 60.0));
-  sub->add_option("--out", o.out, "Output model file")->required();
+  sub->add_option("-o,--out,--output", o.out, "Output model file")->required();
   sub->add_flag("--progress", o.progress, "Fine-tuning progress on stderr");
   sub->add_flag("--json", o.json, "Print JSON");
   return {sub, [] { run_prune(o); }};

@@ -177,8 +177,8 @@ Command add_quantize_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("quantize", "INT8 post-training quantization with calibration, and FP32 vs INT8 "
                                                  "accuracy, size, latency, SQNR and saturation");
   static Options o;
-  sub->add_option("--model", o.model, "FP32 image model (.safetensors)")->required();
-  sub->add_option("--out", o.out, "Where to write the quantized model (.safetensors)")->required();
+  sub->add_option("-m,--model", o.model, "FP32 image model (.safetensors)")->required();
+  sub->add_option("-o,--out,--output", o.out, "Where to write the quantized model (.safetensors)")->required();
   sub->add_option("--calib", o.calib, "Calibration images, the first N of the calibration split (training images "
                                       "55000..59999; never test data)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, kFashionMnistCalibrationCount));

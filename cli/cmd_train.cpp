@@ -121,8 +121,8 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--epochs", o.epochs, "Epochs (mlp default 15, cnn 10)")->check(CLI::Range(1, 1000));
   sub->add_option("--iterations", o.iterations, "GPT iterations (default 600)")->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   sub->add_option("--seed", o.seed, "Random seed (initialisation and shuffling)")->capture_default_str();
-  sub->add_option("--out", o.out, "Output model file (default <model>.safetensors)");
-  sub->add_option("--batch-size", o.batch_size, "Batch size (images 64, gpt 16)")->check(CLI::Range(int64_t{1}, int64_t{65536}));
+  sub->add_option("-o,--out,--output", o.out, "Output model file (default <model>.safetensors)");
+  sub->add_option("-b,--batch-size,--batch", o.batch_size, "Batch size (images 64, gpt 16)")->check(CLI::Range(int64_t{1}, int64_t{65536}));
   sub->add_option("--lr", o.lr, "Learning rate (default 1e-3)")->check(finite_range(1e-8, 10.0));
   sub->add_option("--optimizer", o.optimizer, "adamw | sgd (images)")->check(CLI::IsMember({"adamw", "sgd"}));
   sub->add_flag("--json", o.json, "Print JSON");

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
                  "or per op 'matmul=cpu.naive' (comma separated). Overrides TINYOPT_BACKEND.");
   app.add_flag("--strict", options.strict, "Error instead of falling back to the CPU when a CUDA op has no CUDA variant");
   app.add_flag("--log-dispatch", options.log_dispatch, "Log every routing decision to stderr");
-  app.add_option("--threads", options.threads, "Threads for CPU kernels (default: OMP_NUM_THREADS or all cores)")
+  app.add_option("-t,--threads", options.threads,
+                 "Threads for CPU kernels (default: OMP_NUM_THREADS, else the cores other processes leave free)")
       ->check(CLI::Range(1, 1024));
   app.add_flag("--force", options.force,
                "Allow an output path that is also an input of the command, or whose extension does not match");

@@ -27,7 +27,8 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
   std::vector<std::vector<double>> samples(n);
   std::vector<double> measured(n, 0.0);
   std::vector<int> threads(n, 0);
-  std::vector<ConditionsMeter> conditions(n);  // each contestant's slices: was anyone else busy then?
+  // Judged over the whole measurement, not per slice: a 20 ms slice is two clock ticks.
+  const LoadSnapshot begin = take_load_snapshot();
   InterleavedResult r;
   r.round_medians.assign(n, {});
   auto done = [&] {
@@ -48,7 +49,6 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
       threads[i] = num_threads();
       std::vector<double> slice;
       double slice_time = 0;
-      const LoadSnapshot slice_begin = take_load_snapshot();
       while (slice.empty() || (slice_time < o.slice_seconds && int(slice.size()) < o.max_queries_per_slice)) {
         const double t0 = steady_seconds();
         c.query();
@@ -56,7 +56,6 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
         slice.push_back(dt);
         slice_time += dt;
       }
-      conditions[i].add(slice_begin, take_load_snapshot());
       measured[i] += slice_time;
       r.round_medians[i].push_back(median(slice));
       samples[i].insert(samples[i].end(), slice.begin(), slice.end());
@@ -70,10 +69,11 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
                              last_progress - start));
     }
   }
+  const LoadSnapshot end = take_load_snapshot();
   for (size_t i = 0; i < n; ++i) {
     TimingStats s = summarize(samples[i]);
     s.threads = threads[i];
-    s.conditions = conditions[i].judge(threads[i]);
+    s.conditions = judge_conditions(begin, end, threads[i]);
     r.stats.push_back(s);
   }
   r.seconds = steady_seconds() - start;

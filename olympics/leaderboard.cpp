@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_by_event ON submissions (event, valid, score DESC);
 )sql";
 
+// Columns added after schema version 1, with their definitions (defaults for the rows before them).
+constexpr std::pair<const char*, const char*> kAddedColumns[] = {
+    {"input_model_sha256", "TEXT NOT NULL DEFAULT ''"},          // version 2
+    {"measurement_verdict", "TEXT NOT NULL DEFAULT 'unknown'"},  // version 3
+    {"measurement", "TEXT NOT NULL DEFAULT '{}'"},               // version 3
+};
+
 // A prepared statement that finalizes itself.
 struct Statement {
   sqlite3_stmt* stmt = nullptr;
@@ -268,13 +275,13 @@ void Leaderboard::create_or_check_schema() {
   exec("BEGIN IMMEDIATE");
   try {
     exec(kCreateSchema);  // creates what is missing; an existing table keeps its columns
-    const int found = check_schema_version();
-    // Upgrades, inside this transaction: each version adds what it introduced.
-    if (found >= 1 && found < 2) exec("ALTER TABLE submissions ADD COLUMN input_model_sha256 TEXT NOT NULL DEFAULT ''");
-    if (found >= 1 && found < 3) {
-      exec("ALTER TABLE submissions ADD COLUMN measurement_verdict TEXT NOT NULL DEFAULT 'unknown'");
-      exec("ALTER TABLE submissions ADD COLUMN measurement TEXT NOT NULL DEFAULT '{}'");
-    }
+    check_schema_version();
+    // Upgrades an older file inside this transaction: each column a later
+    // version introduced is added with its default.
+    read_present_columns();
+    for (const auto& [column, definition] : kAddedColumns)
+      if (std::find(present_columns_.begin(), present_columns_.end(), column) == present_columns_.end())
+        exec(fmt::format("ALTER TABLE submissions ADD COLUMN {} {}", column, definition).c_str());
     exec(("INSERT OR REPLACE INTO tinyopt_meta (key, value) VALUES ('schema_version', '" +
           std::to_string(kLeaderboardSchemaVersion) + "')")
              .c_str());

@@ -1,6 +1,7 @@
 #include "profiler/measurement_conditions.h"
 
 #include <fmt/format.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -40,6 +41,31 @@ bool read_proc_stat(double& busy_s, double& steal_s) {
   return true;
 }
 
+// Sum of the scheduler's run_delay (ns spent runnable on a runqueue, not
+// running) over every thread of this process.
+bool read_runqueue_wait(double& wait_s) {
+  DIR* dir = ::opendir("/proc/self/task");
+  if (dir == nullptr) return false;
+  unsigned long long total_ns = 0;
+  bool any = false;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    char path[320];  // "/proc/self/task/" + a name of up to 255 bytes + "/schedstat"
+    std::snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", entry->d_name);
+    FILE* f = std::fopen(path, "r");
+    if (f == nullptr) continue;  // the thread ended meanwhile
+    unsigned long long on_cpu = 0, waiting = 0;
+    if (std::fscanf(f, "%llu %llu", &on_cpu, &waiting) == 2) {
+      total_ns += waiting;
+      any = true;
+    }
+    std::fclose(f);
+  }
+  ::closedir(dir);
+  wait_s = double(total_ns) * 1e-9;
+  return any;
+}
+
 }  // namespace
 
 LoadSnapshot take_load_snapshot() {
@@ -51,6 +77,7 @@ LoadSnapshot take_load_snapshot() {
     s.involuntary_switches = self.ru_nivcsw;
   }
   s.machine_known = read_proc_stat(s.machine_busy_s, s.machine_steal_s);
+  s.runqueue_known = read_runqueue_wait(s.runqueue_wait_s);
   return s;
 }
 
@@ -63,65 +90,55 @@ const char* verdict_name(Verdict v) {
   return "unknown";
 }
 
-void ConditionsMeter::add(const LoadSnapshot& begin, const LoadSnapshot& end) {
-  any_ = true;
-  wall_ += end.wall_s - begin.wall_s;
-  process_cpu_ += end.process_cpu_s - begin.process_cpu_s;
-  switches_ += end.involuntary_switches - begin.involuntary_switches;
-  machine_known_ = machine_known_ && begin.machine_known && end.machine_known;
-  machine_busy_ += end.machine_busy_s - begin.machine_busy_s;
-  machine_steal_ += end.machine_steal_s - begin.machine_steal_s;
-}
-
-MeasurementConditions ConditionsMeter::judge(int threads) const {
+MeasurementConditions judge_conditions(const LoadSnapshot& begin, const LoadSnapshot& end, int threads) {
   MeasurementConditions c;
   c.threads = std::max(1, threads);
   c.cores = online_cores();
-  c.seconds = wall_;
-  if (!any_ || wall_ <= 0) return c;
-  c.involuntary_switches_per_s = double(switches_) / wall_;
-  if (!machine_known_) return c;  // no /proc/stat: nothing to judge by
-  c.others_cores = std::max(0.0, (machine_busy_ - process_cpu_) / wall_);
-  const double machine_cpu = wall_ * c.cores;
-  c.steal_fraction = machine_cpu > 0 ? machine_steal_ / machine_cpu : 0;
-  // /proc/stat counts in clock ticks: over a short region the estimate of the
-  // others' share is that coarse, so only what exceeds it counts.
-  const double tick_uncertainty = 2.0 * c.cores * clock_tick_seconds() / wall_;
+  c.seconds = end.wall_s - begin.wall_s;
+  if (c.seconds <= 0) return c;
+  c.involuntary_switches_per_s = double(end.involuntary_switches - begin.involuntary_switches) / c.seconds;
+  const bool runqueue_known = begin.runqueue_known && end.runqueue_known;
+  if (runqueue_known)
+    c.wait_fraction = std::max(0.0, end.runqueue_wait_s - begin.runqueue_wait_s) / (c.seconds * c.threads);
+  if (!begin.machine_known || !end.machine_known) {  // no /proc/stat: judge by the runqueue alone, if known
+    if (!runqueue_known) return c;
+    c.verdict = c.wait_fraction > kMaxWaitFraction ? Verdict::contended : Verdict::quiet;
+    if (c.contended())
+      c.reason = fmt::format("our threads waited for a CPU {:.0f}% of the time", 100 * c.wait_fraction);
+    return c;
+  }
+  const double process_cpu = end.process_cpu_s - begin.process_cpu_s;
+  c.others_cores = std::max(0.0, (end.machine_busy_s - begin.machine_busy_s - process_cpu) / c.seconds);
+  c.steal_fraction = (end.machine_steal_s - begin.machine_steal_s) / (c.seconds * c.cores);
+  // /proc/stat counts whole clock ticks: over a short window the estimate of
+  // the others' share is that coarse, so only what exceeds it counts.
+  const double tick_uncertainty = 2.0 * c.cores * clock_tick_seconds() / c.seconds;
   const double free_cores = c.cores - c.others_cores;
   std::string why;
   auto add = [&](const std::string& r) { why += (why.empty() ? "" : "; ") + r; };
   if (c.threads > free_cores + kFreeCoreSlack + tick_uncertainty)
     add(fmt::format("other processes kept {:.2f} of {} cores busy, leaving {:.2f} for {} thread(s)", c.others_cores,
                     c.cores, std::max(0.0, free_cores), c.threads));
+  if (c.wait_fraction > kMaxWaitFraction)
+    add(fmt::format("our threads waited for a CPU {:.0f}% of the time", 100 * c.wait_fraction));
   if (c.steal_fraction > kMaxStealFraction)
     add(fmt::format("the hypervisor took {:.0f}% of the CPU time", 100 * c.steal_fraction));
-  if (c.involuntary_switches_per_s > kMaxSwitchesPerThreadSecond * c.threads)
-    add(fmt::format("our threads were descheduled {:.0f} times per second", c.involuntary_switches_per_s));
   c.verdict = why.empty() ? Verdict::quiet : Verdict::contended;
   c.reason = why;
   return c;
 }
 
-MeasurementConditions judge_conditions(const LoadSnapshot& begin, const LoadSnapshot& end, int threads) {
-  ConditionsMeter meter;
-  meter.add(begin, end);
-  return meter.judge(threads);
-}
-
 MeasurementConditions worse(const MeasurementConditions& a, const MeasurementConditions& b) {
   auto rank = [](Verdict v) { return v == Verdict::contended ? 2 : v == Verdict::quiet ? 0 : 1; };
-  if (a.verdict == Verdict::contended && b.verdict == Verdict::contended) {
-    MeasurementConditions both = a.others_cores >= b.others_cores ? a : b;
-    if (a.reason != b.reason) both.reason = a.reason + "; " + b.reason;
-    return both;
-  }
-  return rank(a.verdict) >= rank(b.verdict) ? a : b;
+  if (rank(a.verdict) != rank(b.verdict)) return rank(a.verdict) > rank(b.verdict) ? a : b;
+  return a.others_cores + a.steal_fraction * a.cores >= b.others_cores + b.steal_fraction * b.cores ? a : b;
 }
 
 std::string MeasurementConditions::describe() const {
   if (verdict == Verdict::contended) return "contended: " + reason;
   if (verdict == Verdict::unknown) return "unknown (the machine's load could not be read)";
-  return fmt::format("quiet (others used {:.2f} of {} cores)", others_cores, cores);
+  return fmt::format("quiet (others used {:.2f} of {} cores; our threads waited for a CPU {:.1f}% of the time)",
+                     others_cores, cores, 100 * wait_fraction);
 }
 
 nlohmann::json MeasurementConditions::to_json() const {
@@ -132,6 +149,7 @@ nlohmann::json MeasurementConditions::to_json() const {
           {"cores", cores},
           {"others_cores", others_cores},
           {"steal_fraction", steal_fraction},
+          {"wait_fraction", wait_fraction},
           {"involuntary_switches_per_s", involuntary_switches_per_s}};
 }
 
@@ -146,6 +164,7 @@ MeasurementConditions conditions_from_json(const nlohmann::json& j) {
   c.cores = j.value("cores", 0);
   c.others_cores = j.value("others_cores", 0.0);
   c.steal_fraction = j.value("steal_fraction", 0.0);
+  c.wait_fraction = j.value("wait_fraction", 0.0);
   c.involuntary_switches_per_s = j.value("involuntary_switches_per_s", 0.0);
   return c;
 }

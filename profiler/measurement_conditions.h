@@ -5,10 +5,14 @@
 // wait at every barrier for a descheduled teammate, and a timing can come out
 // 100x slow in every run alike, so its spread looks fine. What the kernel
 // counts tells: while the region ran, how much CPU time did other processes
-// take (/proc/stat's machine-wide busy time minus our own, getrusage), how much
-// did the hypervisor steal, and how often were our threads descheduled while
-// runnable (involuntary context switches). From those, one verdict per
-// result: quiet, or contended with the figures that say why.
+// take (/proc/stat's machine-wide busy time minus our own, getrusage), how
+// long did our threads wait, runnable, for a CPU (the scheduler's per-thread
+// run_delay, /proc/self/task/*/schedstat: exact, even over a few milliseconds),
+// and how much did the hypervisor steal. From those, one verdict per result:
+// quiet, or contended with the figures that say why. How often our threads were
+// descheduled while runnable (involuntary context switches) is reported
+// beside it, not judged: kernel threads preempt a few dozen times a second on
+// an idle machine too.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +26,8 @@ struct LoadSnapshot {
   double wall_s = 0;
   double process_cpu_s = 0;          // user + system time of every thread of this process
   int64_t involuntary_switches = 0;  // times this process's threads were descheduled while runnable
+  double runqueue_wait_s = 0;        // time this process's threads were runnable but waited for a CPU
+  bool runqueue_known = false;       // /proc/self/task/*/schedstat was readable
   double machine_busy_s = 0;         // /proc/stat, all CPUs: user, nice, system, irq, softirq, steal
   double machine_steal_s = 0;        // time the hypervisor gave this machine's CPUs to someone else
   bool machine_known = false;        // /proc/stat was readable
@@ -39,6 +45,7 @@ struct MeasurementConditions {
   int cores = 0;                       // CPUs online
   double others_cores = 0;             // CPU time of other processes / wall time: cores they kept busy
   double steal_fraction = 0;           // stolen / all CPU time of the machine
+  double wait_fraction = 0;            // runqueue wait / (wall time x threads): our threads kept off a CPU
   double involuntary_switches_per_s = 0;
   std::string reason;                  // contended: what was seen, with figures
 
@@ -49,20 +56,9 @@ struct MeasurementConditions {
 };
 MeasurementConditions conditions_from_json(const nlohmann::json& j);
 
-// Sums the slices of one measurement (interleaved contestants are measured in
-// many short slices) and judges them together.
-class ConditionsMeter {
- public:
-  void add(const LoadSnapshot& begin, const LoadSnapshot& end);
-  MeasurementConditions judge(int threads) const;
-
- private:
-  double wall_ = 0, process_cpu_ = 0, machine_busy_ = 0, machine_steal_ = 0;
-  int64_t switches_ = 0;
-  bool machine_known_ = true, any_ = false;
-};
-
-// The verdict for one region between two snapshots.
+// The verdict for the work of `threads` threads measured between two
+// snapshots. Judge a whole measurement, not its slices: /proc/stat counts in
+// clock ticks (10 ms), so only a window of many ticks says how busy the others were.
 MeasurementConditions judge_conditions(const LoadSnapshot& begin, const LoadSnapshot& end, int threads);
 
 // The worse of two verdicts, with both reasons (a result measured in several
@@ -77,8 +73,8 @@ double cores_busy_elsewhere(double seconds);
 int threads_for_free_cores(double others_cores);
 
 // The thresholds of the verdict, stated so that docs and messages can quote them.
-inline constexpr double kFreeCoreSlack = 0.25;        // threads may exceed the free cores by this much
-inline constexpr double kMaxStealFraction = 0.05;
-inline constexpr double kMaxSwitchesPerThreadSecond = 20;  // involuntary context switches
+inline constexpr double kFreeCoreSlack = 0.25;     // threads may exceed the free cores by this much
+inline constexpr double kMaxStealFraction = 0.05;  // of the machine's CPU time
+inline constexpr double kMaxWaitFraction = 0.05;   // of our threads' time, waiting for a CPU
 
 }  // namespace tinyopt

@@ -136,3 +136,33 @@ TEST(CliUsage, EveryNumericFlagRefusesHugeNanAndInfiniteValues) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliUsage, OneNamePerConceptAndTheShortOptionsPeopleType) {
+  ScratchDir dir;
+  const std::string mlp = std::string(TINYOPT_SOURCE_DIR) + "/benchmarks/mlp.safetensors";
+  // Batch size: --batch-size everywhere, --batch and -b accepted too.
+  for (const std::string batch : {"-b 500", "--batch 500", "--batch-size 500"}) {
+    const CliRun r = run_cli("-t 1 eval -m " + mlp + " " + batch + " --json", dir);
+    EXPECT_EQ(r.status, 0) << batch << ": " << r.err;
+  }
+  for (const std::string batch : {"-b 4", "--batch 4", "--batch-size 4"}) {
+    const CliRun r = run_cli("profile -m " + mlp + " " + batch + " --runs 1 --warmup 0 --json", dir);
+    EXPECT_EQ(r.status, 0) << batch << ": " << r.err;
+  }
+  // Output: -o, --out and --output name the same thing in every command that writes one.
+  for (const char* command : {"infer", "prune", "quantize", "train"}) {
+    const CliRun help = run_cli(std::string(command) + " --help", dir);
+    ASSERT_EQ(help.status, 0) << command;
+    EXPECT_NE(help.out.find("-o,--"), std::string::npos) << command << ": " << help.out;
+  }
+  for (const char* command : {"eval", "infer", "prune", "quantize", "profile", "generate"})
+    EXPECT_NE(run_cli(std::string(command) + " --help", dir).out.find("-m,--model"), std::string::npos) << command;
+  const CliRun generate = run_cli("generate --help", dir);
+  EXPECT_NE(generate.out.find("-p,--prompt"), std::string::npos) << generate.out;
+  EXPECT_NE(generate.out.find("-n,--tokens"), std::string::npos) << generate.out;
+  EXPECT_NE(run_cli("--help", dir).out.find("-t,--threads"), std::string::npos);
+}
+
+}  // namespace

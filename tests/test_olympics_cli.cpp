@@ -90,18 +90,26 @@ TEST_F(OlympicsCli, MlpSprintRunsValidatesAndSubmits) {
     EXPECT_TRUE(step["step_decode_speedup"].is_null()) << step.dump();
   }
   for (const auto& c : ev["contenders"]) EXPECT_TRUE(c["speedup_over_baseline"]["decode"].is_null()) << c.dump();
-  EXPECT_EQ(json_["leaderboard"]["mlp"].size(), 2u);
+  // Each entry says whether the machine was quiet; one measured beside a busy process (another
+  // test running in parallel, say) is stored but kept off the rankings.
+  size_t quiet = 0;
+  for (const auto& s : ev["submissions"]) {
+    const std::string verdict = s["measurement"]["verdict"];
+    EXPECT_TRUE(verdict == "quiet" || verdict == "contended") << s["measurement"].dump();
+    quiet += verdict == "quiet";
+  }
+  EXPECT_EQ(json_["leaderboard"]["mlp"].size(), quiet);
 }
 
 TEST_F(OlympicsCli, LeaderboardCommandListsTheSubmissions) {
   ASSERT_EQ(status_, 0) << err_;
   tinyopt::test::ScratchDir dir;
-  const CliRun r = run("leaderboard --db " + db_ + " --event mlp --json", dir);
+  const CliRun r = run("leaderboard --db " + db_ + " --event mlp --include-contended --json", dir);
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["events"]["mlp"].size(), 2u);
   EXPECT_EQ(j["events"]["mlp"][0]["team"], "ci");
-  const CliRun text = run("leaderboard --db " + db_, dir);
+  const CliRun text = run("leaderboard --db " + db_ + " --include-contended", dir);
   ASSERT_EQ(text.status, 0) << text.err;
   EXPECT_NE(text.out.find("MLP Sprint"), std::string::npos);
   EXPECT_NE(text.out.find("test accuracy on 10,000 held-out images, higher is better"), std::string::npos) << text.out;

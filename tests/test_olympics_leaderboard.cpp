@@ -463,3 +463,24 @@ TEST(OlympicsLeaderboard, TablesGiveTheQualityUnitAndDirection) {
   EXPECT_NE(images.find("90.00%"), std::string::npos) << images;
   EXPECT_NE(images.find("higher is better"), std::string::npos) << images;
 }
+
+TEST(OlympicsLeaderboard, EntriesMeasuredUnderContentionAreStoredButNotRanked) {
+  const std::string path = fresh_db("contended");
+  Leaderboard board(path);
+  LeaderboardEntry quiet = sample_entry("mlp", "all", 500);
+  quiet.measurement = {{"verdict", "quiet"}, {"others_cores", 0.01}};
+  LeaderboardEntry busy = sample_entry("mlp", "fast", 900);  // the best score, but distorted
+  busy.measurement = {{"verdict", "contended"}, {"reason", "other processes kept 1.90 of 2 cores busy"}};
+  board.submit(quiet);
+  board.submit(busy);
+  ASSERT_EQ(board.entries("mlp").size(), 2u);
+  const auto ranked = board.rankings("mlp");
+  ASSERT_EQ(ranked.size(), 1u);
+  EXPECT_EQ(ranked[0].recipe, "all");
+  const auto all = board.rankings("mlp", /*include_contended=*/true);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].recipe, "fast");
+  EXPECT_TRUE(all[0].contended());
+  EXPECT_EQ(all[0].measurement["reason"], "other processes kept 1.90 of 2 cores busy");
+  EXPECT_NE(leaderboard_table("mlp", all).find("contended"), std::string::npos);
+}

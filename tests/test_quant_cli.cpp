@@ -46,7 +46,7 @@ TEST(QuantizeCommand, QuantizesTheMlpAndOtherCommandsUseTheResult) {
   EXPECT_LT(std::fabs(j["accuracy_drop_points"].get<double>()), 1.0);
   EXPECT_GT(j["size_ratio"].get<double>(), 3.5);
   ASSERT_EQ(j["latency"].size(), 2u);
-  EXPECT_GT(j["latency"][1]["int8"]["p50_ms"].get<double>(), 0.0);
+  EXPECT_GT(j["latency"][1]["int8"]["p50_s"].get<double>(), 0.0);
   ASSERT_EQ(j["layers"].size(), 3u);
   for (const auto& l : j["layers"]) EXPECT_GT(l["sqnr_db"].get<double>(), 10.0) << l.dump();
   EXPECT_EQ(j["layers"][2]["output"], "f32");
