@@ -151,8 +151,9 @@ InterleaveOptions with_progress(InterleaveOptions o, const BenchmarkProfiler& p)
 }  // namespace
 
 InterleaveOptions interleave_options(int warmup, int min_queries, double min_seconds, double max_seconds,
-                                     double slice_seconds) {
+                                     double slice_seconds, double p90_tolerance) {
   InterleaveOptions o;
+  o.p90_tolerance = p90_tolerance;
   o.warmup = warmup;
   o.min_queries = min_queries;
   o.min_seconds = min_seconds;

@@ -31,6 +31,14 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
   const LoadSnapshot begin = take_load_snapshot();
   InterleavedResult r;
   r.round_medians.assign(n, {});
+  // The p90 is precise enough when its 99% upper bound is within the tolerance of it.
+  auto p90_known = [&](size_t i) {
+    if (o.p90_tolerance <= 0) return true;
+    std::vector<double> v = samples[i];
+    const double bound = percentile_upper_bound(v, 90);
+    std::sort(v.begin(), v.end());
+    return bound <= (1 + o.p90_tolerance) * percentile_sorted(v, 90);
+  };
   auto done = [&] {
     bool all_min = true, all_time = true;
     for (size_t i = 0; i < n; ++i) {
@@ -38,7 +46,11 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
       all_time = all_time && measured[i] >= o.min_seconds;
     }
     if (!all_min) return false;
-    return all_time || steady_seconds() - start >= o.max_seconds;
+    if (steady_seconds() - start >= o.max_seconds) return true;
+    if (!all_time) return false;
+    for (size_t i = 0; i < n; ++i)
+      if (!p90_known(i)) return false;
+    return true;
   };
   double last_progress = start;
   while (!done()) {
@@ -74,6 +86,7 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
     TimingStats s = summarize(samples[i]);
     s.threads = threads[i];
     s.conditions = judge_conditions(begin, end, threads[i]);
+    s.converged = p90_known(i);
     r.stats.push_back(s);
   }
   r.seconds = steady_seconds() - start;

@@ -8,8 +8,9 @@
 // then query() at least once and until slice_seconds of measured time, each
 // query timed on its own (per-query latencies for the percentiles). Rounds
 // continue until every contestant has min_queries and min_seconds of
-// measured time; max_seconds (all contestants together) ends it early, but
-// never before min_queries each.
+// measured time (and, with p90_tolerance, a precise enough p90);
+// max_seconds (all contestants together) ends it early, but never before
+// min_queries each.
 #pragma once
 
 #include <functional>
@@ -33,6 +34,11 @@ struct InterleaveOptions {
   double max_seconds = 60;       // all contestants together, warm-up included
   double slice_seconds = 0.02;   // per contestant per round
   int max_queries_per_slice = 2000;
+  // > 0: also keep sampling until every contestant's p90 is known to this
+  // relative precision: its 99% upper confidence bound within (1 + tolerance)
+  // x the estimate (the spirit of MLPerf's early-stopping rule). max_seconds
+  // still ends it; a contestant that did not get there is marked not converged.
+  double p90_tolerance = 0;
   std::function<void(const std::string&)> progress;  // optional: a line now and then
 };
 

@@ -21,7 +21,7 @@ constexpr const char* kColumns[] = {
     "peak_memory_bytes", "model_bytes", "train_samples_per_s", "decode_tokens_per_s",
     "speedup_latency", "speedup_offline", "size_reduction", "score", "score_parts", "valid", "flags",
     "threads", "machine", "tinyopt_version", "git_commit", "model_sha256", "created_at", "input_model_sha256",
-    "measurement_verdict", "measurement"};
+    "measurement_verdict", "measurement", "speedup_latency_p90"};
 constexpr int kColumnCount = sizeof(kColumns) / sizeof(kColumns[0]);
 
 constexpr const char* kCreateSchema = R"sql(
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS submissions (
   input_model_sha256  TEXT NOT NULL DEFAULT '',
   -- added in schema version 3: was the machine quiet while this was measured
   measurement_verdict TEXT NOT NULL DEFAULT 'unknown',
-  measurement         TEXT NOT NULL DEFAULT '{}'
+  measurement         TEXT NOT NULL DEFAULT '{}',
+  speedup_latency_p90 REAL             -- SingleStream p90 ratio: the score's latency metric
 );
 CREATE INDEX IF NOT EXISTS submissions_by_event ON submissions (event, valid, score DESC);
 )sql";
@@ -80,6 +81,7 @@ constexpr std::pair<const char*, const char*> kAddedColumns[] = {
     {"input_model_sha256", "TEXT NOT NULL DEFAULT ''"},          // version 2
     {"measurement_verdict", "TEXT NOT NULL DEFAULT 'unknown'"},  // version 3
     {"measurement", "TEXT NOT NULL DEFAULT '{}'"},               // version 3
+    {"speedup_latency_p90", "REAL"},                             // version 3
 };
 
 // A prepared statement that finalizes itself.
@@ -380,6 +382,7 @@ int64_t Leaderboard::submit(const LeaderboardEntry& e) {
     bind_text(s, ++i, e.input_model_sha256);
     bind_text(s, ++i, e.measurement.value("verdict", std::string("unknown")));
     bind_text(s, ++i, e.measurement.dump());
+    bind_real(s, ++i, e.speedup_latency_p90);
     TINYOPT_CHECK(i == kColumnCount, "leaderboard: bound {} of {} columns", i, kColumnCount);
     rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) fail_sqlite(rc, "writing the submission");
@@ -465,6 +468,7 @@ std::vector<LeaderboardEntry> Leaderboard::query(const std::string& where, const
     ++i;  // measurement_verdict: the same as measurement's "verdict"
     const std::string measurement = column_text(s, i++);
     if (!measurement.empty()) e.measurement = parse(measurement, "measurement");
+    e.speedup_latency_p90 = column_real(s, i++);
     out.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) fail_sqlite(rc, "reading the leaderboard");

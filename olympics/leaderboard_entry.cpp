@@ -52,6 +52,7 @@ nlohmann::json to_json(const LeaderboardEntry& e) {
           {"git_commit", e.git_commit},
           {"model_sha256", e.model_sha256},
           {"input_model_sha256", e.input_model_sha256},
+          {"speedup_latency_p90", e.speedup_latency_p90},
           {"measurement", e.measurement},
           {"created_at", e.created_at}};
 }
@@ -94,6 +95,9 @@ LeaderboardEntry entry_from_json(const nlohmann::json& j) {
   e.git_commit = j.value("git_commit", "");
   e.model_sha256 = j.value("model_sha256", "");
   e.input_model_sha256 = j.value("input_model_sha256", "");
+  e.speedup_latency_p90 = j.contains("speedup_latency_p90") && j.at("speedup_latency_p90").is_number()
+                              ? j.at("speedup_latency_p90").get<double>()
+                              : kNotApplicable;
   if (j.contains("measurement") && j.at("measurement").is_object()) e.measurement = j.at("measurement");
   e.created_at = j.value("created_at", "");
   return e;

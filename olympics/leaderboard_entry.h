@@ -44,7 +44,8 @@ struct LeaderboardEntry {
   double decode_tokens_per_s = kNotApplicable;
 
   // Ratios over the baseline measured in the same run, and the score.
-  double speedup_latency = kNotApplicable;
+  double speedup_latency = kNotApplicable;      // SingleStream p50, per-round median ratio
+  double speedup_latency_p90 = kNotApplicable;  // SingleStream p90 ratio: the score's latency metric
   double speedup_offline = kNotApplicable;
   double size_reduction = kNotApplicable;
   double score = 0;

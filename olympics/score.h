@@ -4,7 +4,9 @@
 //
 //   score = 100 x S_latency^0.4 x S_offline^0.3 x R_size^0.2 x R_memory^0.1 x Q
 //
-//   S_latency  SingleStream p50 speedup over `baseline` (per-round median ratio)
+//   S_latency  SingleStream p90 latency of `baseline` / the submission's (the
+//              90th percentile is MLPerf's SingleStream metric; the p50 speedup,
+//              a per-round median ratio, is reported beside it)
 //   S_offline  Offline throughput speedup over `baseline`
 //   R_size     baseline model bytes / submission model bytes
 //   R_memory   baseline peak memory / submission peak memory (tracking allocator)

@@ -199,6 +199,7 @@ LeaderboardEntry CompetitionSubmission::to_entry() const {
   e.train_samples_per_s = result_.train_step.runs > 0 ? result_.train_samples_per_s() : kNotApplicable;
   e.decode_tokens_per_s = result_.decode.runs > 0 ? result_.decode_tokens_per_s() : kNotApplicable;
   e.speedup_latency = speedup_.latency;
+  e.speedup_latency_p90 = speedup_.latency_p90;
   e.speedup_offline = speedup_.offline;
   e.size_reduction = speedup_.size_reduction;
   e.score = score.value;

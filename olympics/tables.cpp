@@ -105,14 +105,14 @@ std::string leaderboard_table(const std::string& event_key, const std::vector<Le
   if (entries.empty()) return out + "  (no valid entries yet)\n";
   out += fmt::format("  quality: {}\n", quality_legend(e.quality_metric));
   out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<9} {:<20} {}\n", "#",
-                     "div", "team", "recipe", "score", "quality", "p50", "lat. x", "offl. x", "size x", "measured",
+                     "div", "team", "recipe", "score", "quality", "p90", "p90 x", "offl. x", "size x", "measured",
                      "when (UTC)", "commit");
   int rank = 0;
   for (const LeaderboardEntry& x : entries) {
     out += fmt::format("  {:>3} {:<7} {:<14} {:<16} {:>8.1f} {:>16} {:>10} {:>9} {:>9} {:>9}  {:<9} {:<20} {}\n",
                        ++rank, x.division, x.team.substr(0, 14), x.recipe.substr(0, 16), x.score,
-                       quality_text(x.quality_metric, x.quality), format_seconds(x.latency_p50_s),
-                       ratio(x.speedup_latency), ratio(x.speedup_offline), ratio(x.size_reduction),
+                       quality_text(x.quality_metric, x.quality), format_seconds(x.latency_p90_s),
+                       ratio(x.speedup_latency_p90), ratio(x.speedup_offline), ratio(x.size_reduction),
                        x.measurement.value("verdict", std::string("unknown")), x.created_at, x.git_commit);
   }
   return out;

@@ -26,6 +26,23 @@ double percentile_sorted(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
 }
 
+double percentile_upper_bound(std::vector<double>& samples, double q, double confidence) {
+  TINYOPT_CHECK(!samples.empty(), "percentile bound of an empty sample");
+  TINYOPT_CHECK(confidence > 0.5 && confidence < 1, "percentile_upper_bound: confidence {} is not in (0.5, 1)",
+                confidence);
+  // z of the one-sided confidence (inverse normal CDF by bisection on erfc).
+  double lo = 0, hi = 10;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = (lo + hi) / 2;
+    (0.5 * std::erfc(mid / std::sqrt(2.0)) > 1 - confidence ? lo : hi) = mid;
+  }
+  const double n = double(samples.size()), p = q / 100;
+  const double k = std::ceil(n * p + lo * std::sqrt(n * p * (1 - p)) + 0.5);  // a 1-based rank
+  const size_t index = size_t(std::min(n, std::max(1.0, k))) - 1;
+  std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(index), samples.end());
+  return samples[index];
+}
+
 TimingStats summarize(std::vector<double> samples) {
   TINYOPT_CHECK(!samples.empty(), "cannot summarize zero timing samples");
   std::sort(samples.begin(), samples.end());
@@ -44,6 +61,7 @@ TimingStats summarize(std::vector<double> samples) {
   s.p95 = percentile_sorted(samples, 95);
   s.p99 = percentile_sorted(samples, 99);
   s.iqr = percentile_sorted(samples, 75) - percentile_sorted(samples, 25);
+  s.p90_upper = percentile_upper_bound(samples, 90);
   return s;
 }
 
@@ -197,7 +215,7 @@ std::string format_timing(const TimingStats& s) {
 
 nlohmann::json timing_json(const TimingStats& s) {
   if (s.runs == 0) return nullptr;
-  return {{"p50_s", s.p50},   {"p90_s", s.p90},         {"p99_s", s.p99},
+  return {{"p50_s", s.p50},   {"p90_s", s.p90},         {"p99_s", s.p99}, {"p90_upper_99_s", s.p90_upper},
           {"mean_s", s.mean}, {"iqr_s", s.iqr},         {"runs", s.runs},
           {"threads", s.threads}, {"conditions", s.conditions.to_json()}};
 }

@@ -21,6 +21,7 @@ struct TimingStats {
   double mean = 0, std = 0, min = 0, max = 0;  // seconds
   double p50 = 0, p90 = 0, p95 = 0, p99 = 0;
   double iqr = 0;                              // p75 - p25
+  double p90_upper = 0;  // one-sided 99% upper confidence bound of the p90 (an order statistic; see below)
   int threads = 0;                             // CPU threads kernels used (set by Timer)
   bool converged = true;                       // adaptive mode: target spread reached within the budget
   std::string warning;                         // set by Timer when the spread is large
@@ -35,6 +36,13 @@ nlohmann::json timing_json(const TimingStats& stats);
 // (NumPy's default `linear` method). `sorted` must be ascending and non-empty.
 double percentile_sorted(const std::vector<double>& sorted, double q);
 TimingStats summarize(std::vector<double> samples_seconds);
+// A distribution-free one-sided upper confidence bound of the q-th percentile:
+// the k-th smallest sample, with k the smallest rank such that fewer than k
+// samples fall below the true percentile with probability `confidence`
+// (normal approximation to the binomial, continuity corrected). With few
+// samples it is the largest one. `samples` need not be sorted (partially
+// reordered here); non-empty.
+double percentile_upper_bound(std::vector<double>& samples, double q, double confidence = 0.99);
 
 struct TimerOptions {
   int warmup = 3;
