@@ -8,6 +8,7 @@
 
 #include "cli/bench_lists.h"
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "conformance/conformance.h"
 #include "core/dispatcher.h"
@@ -54,9 +55,10 @@ void run_bench_matmul(const Options& o) {
                 "kernel can exceed it)\n",
                 threads, peak, threads, fp32_peak_isa());
     std::printf("median of repeated runs (warm-up first); speedup = cpu.naive time / variant time\n\n");
-    std::printf("%-16s %-26s %12s %10s %10s %8s\n", "M x K x N", "variant", "median ms", "GFLOP/s", "x naive",
-                "% peak");
+    std::printf("%-16s %-26s %12s %10s %10s %8s  %s\n", "M x K x N", "variant", "median ms", "GFLOP/s", "x naive",
+                "% peak", "measured");
   }
+  MeasuredUnder measured;
   for (const MatmulShape& s : shapes) {
     const conformance::OpCase c = conformance::matmul_case(s.m, s.n, s.k, false, false);
     double naive_seconds = 0, best_seconds = 0;
@@ -120,11 +122,13 @@ void run_bench_matmul(const Options& o) {
         j["runs"] = r.stats.runs;
         j["gflops"] = r.gflops();
         j["percent_of_peak"] = 100.0 * r.gflops() / peak;
+        j["conditions"] = r.stats.conditions.to_json();
+        measured.add(r.stats);
         if (speedup > 0) j["speedup_vs_naive"] = speedup;
         if (!o.json) {
-          std::printf("%-16s %-26s %12.3f %10.2f %10s %7.1f%%\n", s.str().c_str(), row.variant.c_str(),
+          std::printf("%-16s %-26s %12.3f %10.2f %10s %7.1f%%  %s\n", s.str().c_str(), row.variant.c_str(),
                       r.stats.p50 * 1e3, r.gflops(), speedup > 0 ? fmt::format("{:.1f}x", speedup).c_str() : "-",
-                      100.0 * r.gflops() / peak);
+                      100.0 * r.gflops() / peak, verdict_name(r.stats.conditions.verdict));
         }
       }
       results.push_back(j);
@@ -138,8 +142,10 @@ void run_bench_matmul(const Options& o) {
     }
     if (!o.json) std::printf("\n");
   }
+  if (!o.json) std::printf("%s\n", measured.line().c_str());
   if (o.json) {
     print_json({{"bench", "matmul"},
+                {"conditions", measured.worst().to_json()},
                 {"machine", machine_json()},
                 {"threads", threads},
                 {"fp32_peak_gflops", peak},

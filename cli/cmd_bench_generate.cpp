@@ -14,6 +14,7 @@
 
 #include "cli/bench_lists.h"
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "cli/progress.h"
 #include "core/threads.h"
@@ -34,6 +35,7 @@ struct Options {
   bool json = false;
 };
 Options g_options;
+constexpr int kMinPairs = 5;  // fewer interleaved pairs than this give no trustworthy speedup
 
 std::vector<int64_t> parse_lengths(const std::string& text) {
   return parse_int_list(text, "--lengths", 2, 4096, "number of positions", "64,128,256,512");
@@ -75,11 +77,13 @@ void run_bench_generate() {
   const Timer timer(topt);
 
   nlohmann::json rows = nlohmann::json::array();
+  MeasuredUnder measured;
   if (!o.json)
     std::printf("greedy generation, batch 1, 1-token prompt, %d threads; cached vs full recompute timed interleaved\n"
-                "%9s %10s %14s %14s %9s %12s %6s  %s\n",
-                num_threads(), "positions", "new tokens", "uncached tok/s", "cached tok/s", "speedup", "cache KiB",
-                "pairs", "model");
+                "(speedup: median of per-pair ratios; noise: their IQR / median)\n"
+                "%9s %10s %14s %14s %9s %7s %6s %12s %-9s  %s\n",
+                num_threads(), "positions", "new tokens", "uncached tok/s", "cached tok/s", "speedup", "noise", "pairs",
+                "cache KiB", "measured", "model");
   for (size_t li = 0; li < lengths.size(); ++li) {
     const int64_t positions = lengths[li];
     progress("bench generate", "{} positions ({} of {}): cached and uncached generation, interleaved, up to {} pairs "
@@ -104,6 +108,12 @@ void run_bench_generate() {
     const double n = double(g.max_new_tokens);
     const double tps_uncached = n / cmp.a.p50, tps_cached = n / cmp.b.p50;
     const bool identical = cached.tokens == uncached.tokens;
+    measured.add(cmp.ratio);
+    // A speedup from a handful of pairs is an anecdote: say so.
+    std::string few;
+    if (cmp.ratio.runs < kMinPairs)
+      few = fmt::format("only {} pair(s), {}: a speedup from fewer than {} pairs is not reliable", cmp.ratio.runs,
+                        cmp.ratio.runs < o.runs ? "all the --seconds budget allowed" : "as --runs asked", kMinPairs);
     if (o.json) {
       rows.push_back({{"positions", positions},
                       {"prompt_tokens", 1},
@@ -118,16 +128,21 @@ void run_bench_generate() {
                       {"cache_bytes", cached.cache_bytes},
                       {"identical_tokens", identical},
                       {"model", which},
-                      {"warning", cmp.ratio.warning}});
+                      {"conditions", cmp.ratio.conditions.to_json()},
+                      {"warning", few.empty() ? cmp.ratio.warning : few}});
     } else {
-      std::printf("%9lld %10lld %14.1f %14.1f %8.2fx %12.1f %6d  %s%s\n", (long long)positions,
-                  (long long)g.max_new_tokens, tps_uncached, tps_cached, cmp.speedup(), cached.cache_bytes / 1024.0,
-                  cmp.ratio.runs, which.c_str(), identical ? "" : "  [tokens differ!]");
+      std::printf("%9lld %10lld %14.1f %14.1f %8.2fx %6.1f%% %6d %12.1f %-9s  %s%s\n", (long long)positions,
+                  (long long)g.max_new_tokens, tps_uncached, tps_cached, cmp.speedup(), 100 * cmp.ratio.spread(),
+                  cmp.ratio.runs, cached.cache_bytes / 1024.0, verdict_name(cmp.ratio.conditions.verdict),
+                  which.c_str(), identical ? "" : "  [tokens differ!]");
+      if (!few.empty()) std::printf("          warning: %s\n", few.c_str());
       if (!cmp.ratio.warning.empty()) std::printf("          note: %s\n", cmp.ratio.warning.c_str());
     }
   }
+  if (!o.json) std::printf("%s\n", measured.line().c_str());
   if (o.json)
     print_json({{"bench", "generate"},
+                {"conditions", measured.worst().to_json()},
                 {"timing", "interleaved (Timer::compare), median of per-pair ratios"},
                 {"batch", 1},
                 {"sampling", "greedy"},

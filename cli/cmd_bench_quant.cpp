@@ -13,6 +13,7 @@
 
 #include "cli/bench_lists.h"
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "conformance/conformance.h"
 #include "conformance/quant_cases.h"
@@ -85,7 +86,7 @@ VariantInfo variant_named(const conformance::OpCase& c, const std::string& name)
 }
 
 // Times every contender `rounds` times, interleaved.
-void measure(std::vector<Contender>& contenders, const Options& o) {
+void measure(std::vector<Contender>& contenders, const Options& o, MeasuredUnder& measured) {
   TimerOptions t;
   t.warmup = 1;
   t.min_runs = 3;
@@ -104,6 +105,7 @@ void measure(std::vector<Contender>& contenders, const Options& o) {
         continue;
       }
       x.seconds.push_back(r.stats.p50);
+      measured.add(r.stats);
     }
 }
 
@@ -141,6 +143,16 @@ void report(const std::string& shape, const std::vector<Contender>& contenders, 
   if (!json) std::printf("\n");
 }
 
+// The conditions line (or the JSON document) that ends a run.
+void finish_bench(const char* name, int threads, const nlohmann::json& results, const MeasuredUnder& measured,
+                  bool json) {
+  if (json)
+    print_json({{"bench", name}, {"machine", machine_json()}, {"threads", threads},
+                {"conditions", measured.worst().to_json()}, {"results", results}});
+  else
+    std::printf("%s\n", measured.line().c_str());
+}
+
 void print_header(const char* what, int threads, const Options& o) {
   std::printf("%s: %d thread(s); median of %d interleaved rounds (each >= %.2f s of runs)\n", what, threads, o.rounds,
               o.seconds);
@@ -157,6 +169,7 @@ void run_bench_qgemm() {
   OptimizedBackend::instance();
   const int threads = num_threads();
   nlohmann::json results = nlohmann::json::array();
+  MeasuredUnder measured;
   if (!o.json) print_header("qgemm (INT8, u8 x s8 -> u8 + ReLU) vs matmul (FP32), y = x W^T", threads, o);
   for (const MatmulShape& s : shapes) {
     const conformance::OpCase fp32 = conformance::matmul_case(s.m, s.n, s.k, false, true);
@@ -166,10 +179,10 @@ void run_bench_qgemm() {
     for (const char* v : {"cpu.blocked", "cpu.onednn"}) cs.push_back({"fp32", &fp32, variant_named(fp32, v), {}, ""});
     for (const char* v : {"cpu.naive", "cpu.blocked", "cpu.onednn"}) cs.push_back({"int8", &int8, variant_named(int8, v), {}, ""});
     if (double(s.m) * s.n * s.k > o.naive_max_macs) cs[2].skipped = "naive skipped above --naive-max-macs";
-    measure(cs, o);
+    measure(cs, o, measured);
     report(fmt::format("{}x{}x{}", s.m, s.k, s.n), cs, 2.0 * s.m * s.n * s.k, threads, results, o.json);
   }
-  if (o.json) print_json({{"bench", "qgemm"}, {"machine", machine_json()}, {"threads", threads}, {"results", results}});
+  finish_bench("qgemm", threads, results, measured, o.json);
 }
 
 void run_bench_qconv() {
@@ -178,6 +191,7 @@ void run_bench_qconv() {
   OptimizedBackend::instance();
   const int threads = num_threads();
   nlohmann::json results = nlohmann::json::array();
+  MeasuredUnder measured;
   if (!o.json) print_header("qconv2d (INT8, u8 x s8 -> u8 + ReLU) vs conv2d (FP32 + bias), the CNN's layers", threads, o);
   struct Layer {
     int64_t c, hw, o, k;
@@ -194,11 +208,11 @@ void run_bench_qconv() {
       const int64_t out = (l.hw - l.k + 1);
       const double macs = double(n) * l.o * out * out * l.c * l.k * l.k;
       if (macs > o.naive_max_macs) cs[2].skipped = "naive skipped above --naive-max-macs";
-      measure(cs, o);
+      measure(cs, o, measured);
       report(fmt::format("{}->{} k{} {}x{} b{}", l.c, l.o, l.k, l.hw, l.hw, n), cs, 2.0 * macs, threads, results,
              o.json);
     }
-  if (o.json) print_json({{"bench", "qconv"}, {"machine", machine_json()}, {"threads", threads}, {"results", results}});
+  finish_bench("qconv", threads, results, measured, o.json);
 }
 
 std::pair<CLI::App*, CLI::App*> add_bench_quant_commands(CLI::App& bench) {

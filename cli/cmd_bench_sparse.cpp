@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "core/ops_nn.h"
 #include "core/ops_sparse.h"
@@ -99,6 +100,7 @@ void run() {
     return x;
   };
   nlohmann::json rows = nlohmann::json::array();
+  MeasuredUnder measured;
   if (!o.json)
     std::printf("sparse (spmm cpu.blocked) vs dense (matmul + bias_add), MLP layer shapes, %d threads, interleaved\n"
                 "%-14s %5s %8s %10s %10s %10s %9s %9s\n",
@@ -148,6 +150,8 @@ void run() {
         };
         const Comparison vs_onednn = timer.compare(dense(onednn), sparse);
         const Comparison vs_blocked = timer.compare(dense(blocked), sparse);
+        measured.add(vs_onednn.a);
+        measured.add(vs_blocked.a);
         const bool onednn_best = vs_onednn.a.p50 <= vs_blocked.a.p50;
         const double x_best = onednn_best ? vs_onednn.speedup() : vs_blocked.speedup();
         const std::string name = which == 3 ? "mlp (3 layers)"
@@ -156,7 +160,8 @@ void run() {
                         {"sparse_us", vs_onednn.b.p50 * 1e6}, {"dense_blocked_us", vs_blocked.a.p50 * 1e6},
                         {"dense_onednn_us", vs_onednn.a.p50 * 1e6}, {"speedup_vs_onednn", vs_onednn.speedup()},
                         {"speedup_vs_blocked", vs_blocked.speedup()}, {"speedup_vs_best_dense", x_best},
-                        {"best_dense", onednn_best ? "cpu.onednn" : "cpu.blocked"}});
+                        {"best_dense", onednn_best ? "cpu.onednn" : "cpu.blocked"},
+                        {"conditions", worse(vs_onednn.a.conditions, vs_blocked.a.conditions).to_json()}});
         if (!o.json)
           std::printf("%-14s %5lld %7.0f%% %10.2f %10.2f %10.2f %8.2fx %8.2fx\n", name.c_str(), (long long)batch,
                       100 * s, vs_onednn.b.p50 * 1e6, vs_blocked.a.p50 * 1e6, vs_onednn.a.p50 * 1e6,
@@ -185,7 +190,11 @@ void run() {
       else std::printf("  %-14s batch %3lld: %.0f%%\n", key.first.c_str(), (long long)key.second, 100 * crossover);
     }
   }
-  if (o.json) print_json({{"threads", num_threads()}, {"results", rows}, {"crossover", crossovers}, {"machine", machine_json()}});
+  if (o.json)
+    print_json({{"threads", num_threads()}, {"results", rows}, {"crossover", crossovers},
+                {"conditions", measured.worst().to_json()}, {"machine", machine_json()}});
+  else
+    std::printf("%s\n", measured.line().c_str());
 }
 
 }  // namespace

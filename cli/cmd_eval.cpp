@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
 #include "nn/nonfinite.h"
@@ -36,33 +37,40 @@ void run_eval(const Options& o) {
     TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
                   model.num_classes());
     const FashionMnist data = load_fashion_mnist();
-    const nn::EvalResult r =
-        nn::evaluate_classifier(model, fashion_mnist_for(model, data.test_images, o.model), data.test_labels, o.batch_size);
+    nn::EvalResult r;
+    const MeasurementConditions measured = conditions_while([&] {
+      r = nn::evaluate_classifier(model, fashion_mnist_for(model, data.test_images, o.model), data.test_labels,
+                                  o.batch_size);
+    });
     TINYOPT_CHECK(std::isfinite(r.loss), "{}: the test loss is {}: the model's outputs overflow to Inf/NaN on real data",
                   o.model, r.loss);
     if (o.json) {
       print_json({{"model", o.model}, {"metric", "test_accuracy"}, {"test_accuracy", r.accuracy}, {"test_loss", r.loss},
                   {"samples", r.samples}, {"samples_per_second", r.samples_per_second()}, {"threads", num_threads()},
-                  {"batch_size", o.batch_size}});
+                  {"batch_size", o.batch_size}, {"conditions", measured.to_json()}});
     } else {
       std::printf("%s: test accuracy %.2f%% on %lld Fashion-MNIST test images (loss %.4f), %.0f samples/s "
-                  "(batch %lld, %d threads)\n",
+                  "(batch %lld, %d threads, %s)\n",
                   o.model.c_str(), 100 * r.accuracy, (long long)r.samples, r.loss, r.samples_per_second(),
-                  (long long)o.batch_size, num_threads());
+                  (long long)o.batch_size, num_threads(), measured.describe().c_str());
     }
     return;
   }
   const Tensor tokens = heldout_tokens_for(model);
-  const nn::EvalResult r = nn::evaluate_gpt(model, tokens, 0, o.max_windows);
+  nn::EvalResult r;
+  const MeasurementConditions measured = conditions_while([&] { r = nn::evaluate_gpt(model, tokens, 0, o.max_windows); });
   TINYOPT_CHECK(std::isfinite(r.loss), "{}: the held-out loss is {}: the model's outputs overflow to Inf/NaN", o.model,
                 r.loss);
   const double bpc = r.loss / std::log(2.0);
   if (o.json) {
     print_json({{"model", o.model}, {"metric", "heldout_loss"}, {"heldout_loss", r.loss}, {"bits_per_char", bpc},
-                {"tokens", r.samples}, {"tokens_per_second", r.samples_per_second()}, {"threads", num_threads()}});
+                {"tokens", r.samples}, {"tokens_per_second", r.samples_per_second()}, {"threads", num_threads()},
+                {"conditions", measured.to_json()}});
   } else {
-    std::printf("%s: held-out loss %.4f nats/char (%.3f bits/char) over %lld characters, %.0f tokens/s (%d threads)\n",
-                o.model.c_str(), r.loss, bpc, (long long)r.samples, r.samples_per_second(), num_threads());
+    std::printf("%s: held-out loss %.4f nats/char (%.3f bits/char) over %lld characters, %.0f tokens/s (%d threads, "
+                "%s)\n",
+                o.model.c_str(), r.loss, bpc, (long long)r.samples, r.samples_per_second(), num_threads(),
+                measured.describe().c_str());
   }
 }
 

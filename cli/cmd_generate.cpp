@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "nn/char_tokenizer.h"
@@ -48,7 +49,8 @@ void run_generate(const Options& o) {
   g.temperature = o.temperature;
   g.top_k = o.top_k;
   g.seed = o.seed;
-  const nn::GenerateResult r = nn::generate(gpt, {prompt}, g);
+  nn::GenerateResult r;
+  const MeasurementConditions measured = conditions_while([&] { r = nn::generate(gpt, {prompt}, g); });
   const std::string text = tokenizer.decode(r.tokens[0]);
   const std::string mode = o.sampled ? fmt::format("temperature {} top-k {} seed {}", o.temperature, o.top_k, o.seed)
                                      : std::string("greedy");
@@ -64,12 +66,13 @@ void run_generate(const Options& o) {
                 {"sampling", mode},
                 {"seconds", r.seconds},
                 {"tokens_per_second", r.tokens_per_second()},
+                {"conditions", measured.to_json()},
                 {"threads", num_threads()}});
   } else {
     std::printf("%s%s\n", o.prompt.c_str(), text.c_str());
-    std::printf("-- %lld tokens in %.3f s: %.1f tokens/s (%s, %s, %d threads)\n", (long long)r.new_tokens(), r.seconds,
-                r.tokens_per_second(), g.use_cache ? "KV cache" : "no cache, full recompute", mode.c_str(),
-                num_threads());
+    std::printf("-- %lld tokens in %.3f s: %.1f tokens/s (%s, %s, %d threads, %s)\n", (long long)r.new_tokens(),
+                r.seconds, r.tokens_per_second(), g.use_cache ? "KV cache" : "no cache, full recompute", mode.c_str(),
+                num_threads(), verdict_name(measured.verdict));
   }
 }
 

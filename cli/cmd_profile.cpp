@@ -138,6 +138,7 @@ void run_profile(const Options& o) {
                         {"profile", prof.to_json(&peaks)},
                         {"memory", mem},
                         {"peak_rss_bytes", rss},
+                        {"conditions", plain.conditions.to_json()},
                         {"machine", machine_json()}};
     if (!plain.warning.empty()) j["warning"] = plain.warning;
     if (!o.trace.empty()) j["trace"] = o.trace;
@@ -149,6 +150,8 @@ void run_profile(const Options& o) {
               gpt ? "held-out fortunes text" : "Fashion-MNIST test images", device.str().c_str(), threads, o.runs,
               o.warmup);
   std::printf("Forward without profiler: %s, mean %.4f ms\n", format_timing(plain).c_str(), plain.mean * 1e3);
+  if (plain.conditions.contended())  // a roofline verdict from a stalled run would blame the kernels
+    std::printf("  %s\n", plain.conditions.describe().c_str());
   std::printf("Forward under the profiler: p50 %.4f ms, mean %.4f ms (%+.1f%% at the median)\n", profiled.p50 * 1e3,
               profiled.mean * 1e3, plain.p50 > 0 ? 100 * (profiled.p50 / plain.p50 - 1) : 0.0);
   if (!plain.warning.empty()) std::fprintf(stderr, "tinyopt: warning: %s\n", plain.warning.c_str());

@@ -20,6 +20,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
@@ -227,9 +228,13 @@ void run_prune(const Options& given) {
               100 * (1.0 - double(nonzero) / report.params_before), 100 * weight_sparsity);
   std::printf("file: %llu -> %llu bytes (%s)\n", (unsigned long long)size_in, (unsigned long long)size_out,
               sparse_out ? "sparse_linear layers in CSR" : "dense");
-  for (const auto& l : latency)
+  MeasuredUnder measured;
+  for (const auto& l : latency) {
     std::printf("latency batch %3lld: dense %s | pruned %s | speedup %.2fx (interleaved)\n", (long long)l.batch,
                 format_timing(l.dense).c_str(), format_timing(l.pruned).c_str(), l.speedup);
+    measured.add(l.dense);
+  }
+  std::printf("latency %s\n", measured.line().c_str());
   warn_if_accuracy_dropped(o, acc_before, acc_final, drop_exceeded);
 }
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
@@ -154,11 +155,15 @@ void run_quantize(const Options& o) {
                                   : fmt::format("; CSR layers {} stored as dense INT8 (no INT8 sparse kernel)",
                                                 fmt::join(densified, ", "))
                                         .c_str());
-  for (const Latency* l : {&b1, &b64})
+  MeasuredUnder measured;
+  for (const Latency* l : {&b1, &b64}) {
     std::printf("  batch %-3lld latency p50: FP32 %.3f ms  INT8 %.3f ms  speedup %.2fx (interleaved, %d pairs, ratio "
-                "IQR %.2f)\n",
+                "IQR %.2f, %s)\n",
                 (long long)l->batch, l->cmp.a.p50 * 1e3, l->cmp.b.p50 * 1e3, l->cmp.speedup(), l->cmp.ratio.runs,
-                l->cmp.ratio.iqr);
+                l->cmp.ratio.iqr, verdict_name(l->cmp.ratio.conditions.verdict));
+    measured.add(l->cmp.ratio);
+  }
+  std::printf("  latency %s\n", measured.line().c_str());
   std::printf("  per layer on %lld test images (SQNR of the dequantized output vs FP32; values clamped at 0 / 255):\n",
               (long long)report.images);
   std::printf("    %-28s %6s %9s %12s %12s\n", "layer", "output", "SQNR dB", "clamped@0", "clamped@255");

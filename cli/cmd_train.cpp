@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/measured.h"
 #include "cli/output_path.h"
 #include "cli/numeric_range.h"
 #include "core/threads.h"
@@ -47,8 +48,11 @@ void train_image_model(const Options& o) {
                 (long long)data.train_images.size(0), (long long)model.module->parameter_count(), num_threads(),
                 (unsigned long long)o.seed);
   // Validation during training uses the calibration split; test data is only read once, at the end.
-  const auto history = nn::train_classifier(model, data.train_images, data.train_labels, t, data.calibration_images,
-                                            data.calibration_labels);
+  std::vector<nn::EpochStats> history;
+  const MeasurementConditions measured = conditions_while([&] {
+    history = nn::train_classifier(model, data.train_images, data.train_labels, t, data.calibration_images,
+                                   data.calibration_labels);
+  });
   const nn::EvalResult test = nn::evaluate_classifier(model, data.test_images, data.test_labels);
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& e : history)
@@ -66,9 +70,11 @@ void train_image_model(const Options& o) {
                   {"train_epochs", epochs.dump()}});
   if (o.json) {
     print_json({{"model", o.which}, {"out", o.out}, {"test_accuracy", test.accuracy}, {"test_loss", test.loss},
-                {"epochs", epochs}, {"threads", num_threads()}, {"command", command}});
+                {"epochs", epochs}, {"threads", num_threads()}, {"command", command},
+                {"conditions", measured.to_json()}});
   } else {
-    std::printf("test accuracy %.2f%% (10,000 held-out images); wrote %s\n", 100 * test.accuracy, o.out.c_str());
+    std::printf("test accuracy %.2f%% (10,000 held-out images); wrote %s\ntraining speed %s\n", 100 * test.accuracy,
+                o.out.c_str(), measured.describe().c_str());
   }
 }
 
@@ -88,7 +94,9 @@ void train_gpt_model(const Options& o) {
     std::printf("training gpt on %lld characters of fortunes (%d symbols, %lld parameters, %d threads, seed %llu)\n",
                 (long long)corpus.train_tokens.numel(), corpus.vocab.size(),
                 (long long)model.module->parameter_count(), num_threads(), (unsigned long long)o.seed);
-  const auto history = nn::train_gpt(model, corpus.train_tokens, corpus.heldout_tokens, t);
+  std::vector<nn::GPTTrainStats> history;
+  const MeasurementConditions measured =
+      conditions_while([&] { history = nn::train_gpt(model, corpus.train_tokens, corpus.heldout_tokens, t); });
   const nn::EvalResult heldout = nn::evaluate_gpt(model, corpus.heldout_tokens);
   const double bpc = heldout.loss / std::log(2.0);
   nlohmann::json log = nlohmann::json::array();
@@ -105,10 +113,11 @@ void train_gpt_model(const Options& o) {
                   {"train_log", log.dump()}});
   if (o.json) {
     print_json({{"model", "gpt"}, {"out", o.out}, {"heldout_loss", heldout.loss}, {"bits_per_char", bpc},
-                {"log", log}, {"threads", num_threads()}, {"command", command}});
+                {"log", log}, {"threads", num_threads()}, {"command", command},
+                {"conditions", measured.to_json()}});
   } else {
-    std::printf("held-out loss %.4f nats/char (%.3f bits/char) over %lld characters; wrote %s\n", heldout.loss, bpc,
-                (long long)heldout.samples, o.out.c_str());
+    std::printf("held-out loss %.4f nats/char (%.3f bits/char) over %lld characters; wrote %s\ntraining speed %s\n",
+                heldout.loss, bpc, (long long)heldout.samples, o.out.c_str(), measured.describe().c_str());
   }
 }
 
