@@ -261,6 +261,7 @@ MachinePeaks measure_machine_peaks(int threads) {
   p.key = machine_key(threads);
   p.threads = threads;
   const auto& cpu = cpu::cpu_info();
+  const LoadSnapshot begin = take_load_snapshot();
   p.fp32_gflops = measure_fp32_peak_gflops(threads);
   p.bandwidth_gbs = measure_triad_bandwidth_gbs(threads);
   // Half of each level holds the triad's three arrays (room for everything else).
@@ -276,6 +277,7 @@ MachinePeaks measure_machine_peaks(int threads) {
       fp32_peak_isa(), threads, threads,
       (std::max<size_t>(4 * std::max(cpu.l3_bytes, cpu.l2_bytes), size_t{32} << 20)) >> 20, threads);
   p.measured_at = utc_now_iso8601();
+  p.conditions = judge_conditions(begin, take_load_snapshot(), threads);
   return p;
 }
 
@@ -285,7 +287,12 @@ MachinePeaks machine_peaks(int threads, const std::string& cache_path, bool refr
   p.threads = threads;
   if (!refresh && from_cache(cache_path, p)) return p;
   p = measure_machine_peaks(threads);
-  to_cache(cache_path, p);
+  // Roofs measured beside a busy process come out low, and every percentage of
+  // them high: such a measurement serves this run but is not kept.
+  if (p.conditions.contended())
+    p.cache_note = "measured now while " + p.conditions.describe() + "; not cached, so the roofs may be low";
+  else
+    to_cache(cache_path, p);
   return p;
 }
 

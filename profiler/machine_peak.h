@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string>
 
+#include "profiler/measurement_conditions.h"
+
 namespace tinyopt {
 
 // The FP32 compute roof in GFLOP/s (1 FMA = 2 FLOPs): a register-only FMA loop
@@ -37,6 +39,7 @@ struct MachinePeaks {
   std::string measured_at;  // UTC, ISO 8601
   bool from_cache = false;
   std::string cache_note;   // where they were cached, or why they could not be
+  MeasurementConditions conditions;  // while they were measured (a contended measurement is not cached)
   // FLOP per byte where the two roofs meet: below it an op is memory-bound.
   double ridge_intensity() const { return bandwidth_gbs > 0 ? fp32_gflops / bandwidth_gbs : 0; }
   // The memory roof for an op that moves `bytes`: the bandwidth of the
