@@ -9,6 +9,16 @@ namespace tinyopt::prune {
 
 namespace {
 
+// A layer the conversion keeps as it is: values and masks copied across.
+void copy_parameters(nn::Module& from, nn::Module& to, const char* what, size_t layer) {
+  std::vector<nn::Parameter*> src = from.parameters(), dst = to.parameters();
+  TINYOPT_CHECK(src.size() == dst.size(), "{}: layer {} changed its parameters", what, layer);
+  for (size_t j = 0; j < src.size(); ++j) {
+    dst[j]->value.copy_from(src[j]->value);
+    if (src[j]->mask.defined()) dst[j]->mask = src[j]->mask.clone();
+  }
+}
+
 int64_t zeros_of(const Tensor& t) {
   const Tensor c = t.to(Device::cpu()).contiguous();
   const float* p = c.data<float>();
@@ -79,12 +89,7 @@ nn::Model to_sparse(nn::Model& model, double min_sparsity) {
       if (to.has_bias()) to.bias.value.copy_from(from.bias.value);
       continue;
     }
-    std::vector<nn::Parameter*> src = seq.layer(i).parameters(), dst = out.layer(i).parameters();
-    TINYOPT_CHECK(src.size() == dst.size(), "to_sparse: layer {} changed its parameters", i);
-    for (size_t j = 0; j < src.size(); ++j) {
-      dst[j]->value.copy_from(src[j]->value);
-      if (src[j]->mask.defined()) dst[j]->mask = src[j]->mask.clone();
-    }
+    copy_parameters(seq.layer(i), out.layer(i), "to_sparse", i);
   }
   return sparse;
 }
@@ -115,12 +120,7 @@ nn::Model to_dense(nn::Model& model) {
       if (s->has_bias()) to.bias.value.copy_from(s->bias.value);
       continue;
     }
-    std::vector<nn::Parameter*> src = seq.layer(i).parameters(), dst = out.layer(i).parameters();
-    TINYOPT_CHECK(src.size() == dst.size(), "to_dense: layer {} changed its parameters", i);
-    for (size_t j = 0; j < src.size(); ++j) {
-      dst[j]->value.copy_from(src[j]->value);
-      if (src[j]->mask.defined()) dst[j]->mask = src[j]->mask.clone();
-    }
+    copy_parameters(seq.layer(i), out.layer(i), "to_dense", i);
   }
   return dense;
 }
