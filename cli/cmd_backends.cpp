@@ -41,6 +41,7 @@ void run_backends(bool json) {
     nlohmann::json j = {{"machine", machine_json()},
                         {"cuda_built", cuda_built},
                         {"choice", backend.choice_summary()},
+                        {"cpu_isa_flavour", cpu::simd_isa_name(cpu::simd_isa())},
                         {"strict", backend.strict()},
                         {"ops", ops}};
     print_json(j);
@@ -51,6 +52,8 @@ void run_backends(bool json) {
   std::printf("  cpu      %s, %d logical CPUs, %d OpenMP threads\n", cpu.model_name.c_str(), cpu.logical_cpus,
               num_threads());
   std::printf("           ISA: %s\n", cpu.isa_summary().c_str());
+  std::printf("           kernels use the %s flavour (TINYOPT_SIMD=avx2 or base lowers it; INT8 VNNI paths also need "
+              "avx512_vnni)\n", cpu::simd_isa_name(cpu::simd_isa()));
   std::printf("           caches: L1d %zu KiB, L2 %zu KiB, L3 %zu KiB (per core L1/L2, from sysfs)\n",
               cpu.l1d_bytes / 1024, cpu.l2_bytes / 1024, cpu.l3_bytes / 1024);
   if (!cuda_built) {

@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/output_path.h"
+#include "cli/usage.h"
+#include "core/dispatcher.h"
 #include "core/threads.h"
 #include "olympics/olympics_run.h"
 #include "olympics/report_html.h"
@@ -32,6 +34,11 @@ void run_olympics_command(const Options& o) {
     }
     return;
   }
+  // Each recipe names its kernels; a process-wide choice would be overridden by every one of them.
+  if (const std::string forced = OptimizedBackend::instance().choice_summary(); forced != "auto")
+    throw UsageError(fmt::format("--backend / TINYOPT_BACKEND ({}) does not apply to `olympics`: each recipe names its "
+                                 "kernels (\"backend\": \"{}\" in a recipe file does what you mean)",
+                                 forced, forced));
   if (!o.report.empty()) {  // before minutes of work
     std::vector<std::string> inputs = o.recipes;
     inputs.push_back(o.db);

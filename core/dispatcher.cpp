@@ -44,7 +44,20 @@ std::atomic<DispatchObserver*> g_observer{nullptr};
 DispatchObserver* dispatch_observer() { return g_observer.load(std::memory_order_relaxed); }
 void dispatch_observer_install(DispatchObserver* observer) { g_observer.store(observer); }
 
-OpBase::OpBase(const char* name) : name_(name) { enrolled_ops().push_back(this); }
+OpBase::OpBase(const char* name) : name_(name), index_(enrolled_ops().size()) { enrolled_ops().push_back(this); }
+
+namespace {
+thread_local const std::vector<int>* t_scoped_choice = nullptr;
+}
+
+const std::vector<int>* OpBase::thread_choice() { return t_scoped_choice; }
+
+ScopedBackendChoice::ScopedBackendChoice(const BackendChoice& choice)
+    : chosen_(OptimizedBackend::instance().resolve(choice)), previous_(t_scoped_choice) {
+  t_scoped_choice = &chosen_;
+}
+
+ScopedBackendChoice::~ScopedBackendChoice() { t_scoped_choice = previous_; }
 
 int OpBase::find_variant(std::string_view name) const {
   const auto infos = variant_infos();
@@ -168,15 +181,23 @@ BackendChoice OptimizedBackend::parse_choice(const std::string& spec) const {
   return choice;
 }
 
+std::vector<int> OptimizedBackend::resolve(const BackendChoice& choice) const {
+  std::vector<int> chosen(enrolled_ops().size(), -1);
+  for (OpBase* op : ops_) chosen[op->index()] = choice.global.empty() ? -1 : op->find_variant(choice.global);
+  for (const auto& [op_name, variant] : choice.per_op) {
+    const OpBase* op = find_op(op_name);
+    TINYOPT_CHECK(op != nullptr, "backend choice: unknown op '{}' (use parse_choice to validate a spec)", op_name);
+    chosen[op->index()] = variant == "auto" ? -1 : op->find_variant(variant);
+  }
+  return chosen;
+}
+
 void OptimizedBackend::set_choice(const std::string& spec) {
   const BackendChoice choice = parse_choice(spec);  // all names valid before anything changes
   global_choice_ = choice.global;
   op_choices_ = choice.per_op;
-  for (OpBase* op : ops_) op->set_chosen(global_choice_.empty() ? -1 : op->find_variant(global_choice_));
-  for (const auto& [op_name, variant] : op_choices_) {
-    OpBase* op = find_op(op_name);
-    op->set_chosen(variant == "auto" ? -1 : op->find_variant(variant));
-  }
+  const std::vector<int> chosen = resolve(choice);
+  for (OpBase* op : ops_) op->set_chosen(chosen[op->index()]);
 }
 
 void OptimizedBackend::clear_choices() {

@@ -43,6 +43,8 @@ class OptimizedBackend {
   // Parses and validates a spec without applying it (recipes are checked this
   // way before any work starts).
   BackendChoice parse_choice(const std::string& spec) const;
+  // The variant index per op (by OpBase::index(); -1 = automatic) a choice means.
+  std::vector<int> resolve(const BackendChoice& choice) const;
   void clear_choices();
   std::string choice_summary() const;  // what set_choice() left in force
 
@@ -59,6 +61,23 @@ class OptimizedBackend {
   std::vector<OpBase*> ops_;
   std::string global_choice_;
   std::vector<std::pair<std::string, std::string>> op_choices_;
+};
+
+// A kernel choice in force on the calling thread for as long as the guard
+// lives, whatever the process-wide choice is (PyTorch's c10 dispatch-key
+// guards are the model): two models on two threads can run with different
+// kernels, and every way out of a scope, an exception included, restores the
+// choice that was there before. Guards nest.
+class ScopedBackendChoice {
+ public:
+  explicit ScopedBackendChoice(const BackendChoice& choice);
+  ~ScopedBackendChoice();
+  ScopedBackendChoice(const ScopedBackendChoice&) = delete;
+  ScopedBackendChoice& operator=(const ScopedBackendChoice&) = delete;
+
+ private:
+  std::vector<int> chosen_;
+  const std::vector<int>* previous_;
 };
 
 // Registers every compiled backend's variants with the catalogue's ops.

@@ -43,9 +43,16 @@ class OpBase {
   // Index of a variant by name, or -1.
   int find_variant(std::string_view name) const;
 
-  // Explicit routing for this op (-1 = automatic). Set by OptimizedBackend.
+  // Explicit routing for this op (-1 = automatic): the process-wide choice
+  // set by OptimizedBackend (--backend, TINYOPT_BACKEND), unless a
+  // ScopedBackendChoice is in force on the calling thread.
   void set_chosen(int index) { chosen_.store(index, std::memory_order_relaxed); }
-  int chosen() const { return chosen_.load(std::memory_order_relaxed); }
+  int chosen() const {
+    const std::vector<int>* scoped = thread_choice();
+    return scoped != nullptr ? (*scoped)[index_] : chosen_.load(std::memory_order_relaxed);
+  }
+  // Position in the catalogue (enrolment order): indexes per-op choices.
+  size_t index() const { return index_; }
 
   int64_t fallback_count() const { return fallbacks_.load(std::memory_order_relaxed); }
 
@@ -64,8 +71,11 @@ class OpBase {
   }
   static void register_backends_once();
   static std::atomic<bool> backends_ready_;
+  // The calling thread's scoped choice (one entry per op), or nullptr.
+  static const std::vector<int>* thread_choice();
 
   const char* name_;
+  size_t index_ = 0;
   std::atomic<int> chosen_{-1};
   mutable std::atomic<int64_t> fallbacks_{0};
   mutable std::atomic<bool> fallback_logged_{false};
@@ -107,7 +117,7 @@ class Op : public OpBase {
   // The variant routing would pick for these arguments, or nullptr when no
   // variant on their device supports them.
   const Variant<Args>* select(const Args& args, Device device) const {
-    const int chosen = chosen_.load(std::memory_order_relaxed);
+    const int chosen = this->chosen();
     if (chosen >= 0) {
       const Variant<Args>& v = variants_[chosen];
       if (v.device == device.type) {
@@ -127,7 +137,7 @@ class Op : public OpBase {
     args.validate();
     const Device device = args_device(args);
     if (const Variant<Args>* v = select(args, device)) {
-      if (debug()) log_route(args.describe(), v->name, chosen_.load() >= 0 ? "explicit" : "auto");
+      if (debug()) log_route(args.describe(), v->name, chosen() >= 0 ? "explicit" : "auto");
       run_observed(*v, args, device, false);
       return;
     }

@@ -24,4 +24,7 @@ int default_threads() {
 }
 void set_default_threads(int n) { g_default_threads.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
 
+ScopedThreads::ScopedThreads(int n) : previous_(num_threads()) { set_num_threads(n > 0 ? n : default_threads()); }
+ScopedThreads::~ScopedThreads() { set_num_threads(previous_); }
+
 }  // namespace tinyopt

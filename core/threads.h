@@ -15,4 +15,17 @@ int hardware_threads();
 int default_threads();
 void set_default_threads(int n);
 
+// Threads for parallel kernels started by the calling thread, for as long as
+// the guard lives (n <= 0: default_threads()); restores the previous count.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int n);
+  ~ScopedThreads();
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace tinyopt

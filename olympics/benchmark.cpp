@@ -130,14 +130,34 @@ Queries gpt_queries(Contender& c, const EventInputs& in) {
   return q;
 }
 
+// One profiled query (not timed): which kernels ran, and the batch-1 FLOPs.
+void profile_one_query(Contender& c, Queries& q, const Event& event, const EventInputs& in, BenchmarkResult& r) {
+  {
+    ProfilerContext prof(ProfilerOptions{.nvtx = false, .sync_cuda = true});
+    q.single_stream();
+    prof.stop();
+    for (const ProfileRow& row : prof.key_averages()) {
+      if (!row.is_op) continue;
+      std::string& v = r.variants[row.name];
+      if (v.find(row.variant) == std::string::npos) v += (v.empty() ? "" : ",") + row.variant;
+    }
+  }
+  if (event.is_classifier()) {
+    Tensor x = image_batch(c.prepared.model, in.images->test_images, 0, 1);
+    r.flops_per_query = count_ops(c.prepared.model, x).total.flops;
+  }
+}
+
 std::vector<Contestant> contestants(const std::vector<Contender*>& cs, const std::vector<Queries>& qs,
                                     std::function<void()> Queries::*query, bool single_stream) {
   std::vector<Contestant> out;
   for (size_t i = 0; i < cs.size(); ++i) {
     Contender* c = cs[i];
     out.push_back({c->label,
-                   single_stream ? std::function<void()>([c] { c->apply_single_stream(); })
-                                 : std::function<void()>([c] { c->apply_batched(); }),
+                   [c, single_stream](const std::function<void()>& slice) {
+                     const ContenderScope scope = single_stream ? c->single_stream_scope() : c->batched_scope();
+                     slice();
+                   },
                    qs[i].*query});
   }
   return out;
@@ -189,27 +209,21 @@ std::vector<BenchmarkResult> benchmark_models(std::vector<Contender*> cs, const 
   // Which kernels ran, FLOPs, and memory: one profiled pass per contender (not timed).
   for (size_t i = 0; i < cs.size(); ++i) {
     Contender& c = *cs[i];
-    c.apply_single_stream();
-    rs[i].threads_single_stream = num_threads();
     {
-      ProfilerContext prof(ProfilerOptions{.nvtx = false, .sync_cuda = true});
-      qs[i].single_stream();
-      prof.stop();
-      for (const ProfileRow& row : prof.key_averages()) {
-        if (!row.is_op) continue;
-        std::string& v = rs[i].variants[row.name];
-        if (v.find(row.variant) == std::string::npos) v += (v.empty() ? "" : ",") + row.variant;
-      }
-    }
-    if (event.is_classifier()) {
-      Tensor x = image_batch(c.prepared.model, in.images->test_images, 0, 1);
-      rs[i].flops_per_query = count_ops(c.prepared.model, x).total.flops;
+      const ContenderScope scope = c.single_stream_scope();
+      rs[i].threads_single_stream = num_threads();
+      profile_one_query(c, qs[i], event, in, rs[i]);
     }
     MemoryProfiler mem({Device::cpu()});
-    for (int k = 0; k < 3; ++k) qs[i].single_stream();
-    c.apply_batched();
-    rs[i].threads_batched = num_threads();
-    qs[i].offline();
+    {
+      const ContenderScope scope = c.single_stream_scope();
+      for (int k = 0; k < 3; ++k) qs[i].single_stream();
+    }
+    {
+      const ContenderScope scope = c.batched_scope();
+      rs[i].threads_batched = num_threads();
+      qs[i].offline();
+    }
     const std::vector<MemoryReport>& reports = mem.stop();
     rs[i].working_set_bytes = reports.empty() ? 0 : reports[0].peak_increase();
   }

@@ -5,20 +5,34 @@
 
 #include <string>
 
+#include "core/dispatcher.h"
+#include "core/threads.h"
 #include "olympics/recipe.h"
 #include "olympics/technique.h"
 
 namespace tinyopt::olympics {
 
+// What a contender's work runs under: its kernels and its threads, in force
+// while this object lives, on this thread only; nothing process-wide changes.
+class ContenderScope {
+ public:
+  ContenderScope(const BackendChoice& kernels, int threads) : kernels_(kernels), threads_(threads) {}
+
+ private:
+  ScopedBackendChoice kernels_;
+  ScopedThreads threads_;
+};
+
 struct Contender {
   std::string label;        // recipe name, or an ablation step ("fp32-best+prune")
   Recipe recipe;
   RecipeSettings settings;  // the recipe's settings for this event
+  BackendChoice kernels;    // settings.backend, parsed once
   PreparedModel prepared;
 
-  // Routes ops and sets threads for batch-1 queries / for batched work (untimed, before each slice).
-  void apply_single_stream() const;
-  void apply_batched() const;
+  // Kernels and threads for batch-1 queries / for batched work.
+  ContenderScope single_stream_scope() const;
+  ContenderScope batched_scope() const;
 };
 
 }  // namespace tinyopt::olympics

@@ -20,10 +20,16 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
   TINYOPT_CHECK(o.min_queries >= 1 && o.slice_seconds > 0, "measure_interleaved: bad options");
   const size_t n = contestants.size();
   const double start = steady_seconds();
-  for (const Contestant& c : contestants) {
-    if (c.setup) c.setup();
-    for (int i = 0; i < o.warmup; ++i) c.query();
-  }
+  auto within = [](const Contestant& c, const std::function<void()>& body) {
+    if (c.within)
+      c.within(body);
+    else
+      body();
+  };
+  for (const Contestant& c : contestants)
+    within(c, [&] {
+      for (int i = 0; i < o.warmup; ++i) c.query();
+    });
   std::vector<std::vector<double>> samples(n);
   std::vector<double> measured(n, 0.0);
   std::vector<int> threads(n, 0);
@@ -57,17 +63,18 @@ InterleavedResult measure_interleaved(const std::vector<Contestant>& contestants
     for (size_t k = 0; k < n; ++k) {
       const size_t i = (size_t(r.rounds) + k) % n;
       const Contestant& c = contestants[i];
-      if (c.setup) c.setup();
-      threads[i] = num_threads();
       std::vector<double> slice;
       double slice_time = 0;
-      while (slice.empty() || (slice_time < o.slice_seconds && int(slice.size()) < o.max_queries_per_slice)) {
-        const double t0 = steady_seconds();
-        c.query();
-        const double dt = steady_seconds() - t0;
-        slice.push_back(dt);
-        slice_time += dt;
-      }
+      within(c, [&] {
+        threads[i] = num_threads();
+        while (slice.empty() || (slice_time < o.slice_seconds && int(slice.size()) < o.max_queries_per_slice)) {
+          const double t0 = steady_seconds();
+          c.query();
+          const double dt = steady_seconds() - t0;
+          slice.push_back(dt);
+          slice_time += dt;
+        }
+      });
       measured[i] += slice_time;
       r.round_medians[i].push_back(median(slice));
       samples[i].insert(samples[i].end(), slice.begin(), slice.end());

@@ -3,9 +3,9 @@
 // machine) hits every contestant in the same round alike.
 //
 // Round r runs every contestant once, starting at contestant r % n (A B C,
-// B C A, ...), so none always runs on caches the previous one warmed. In its
-// slice a contestant first runs setup() (untimed: backend choice, threads),
-// then query() at least once and until slice_seconds of measured time, each
+// B C A, ...), so none always runs on caches the previous one warmed. Each
+// slice runs inside the contestant's within() (its kernels and threads, set
+// up untimed), query() at least once and until slice_seconds of measured time, each
 // query timed on its own (per-query latencies for the percentiles). Rounds
 // continue until every contestant has min_queries and min_seconds of
 // measured time (and, with p90_tolerance, a precise enough p90);
@@ -23,7 +23,9 @@ namespace tinyopt::olympics {
 
 struct Contestant {
   std::string label;
-  std::function<void()> setup;  // untimed, before each slice
+  // Runs a slice (its argument) in the contestant's setting: kernels and
+  // threads put in force by guards that end with the slice. Empty: run as is.
+  std::function<void(const std::function<void()>&)> within;
   std::function<void()> query;  // timed
 };
 

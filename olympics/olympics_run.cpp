@@ -43,11 +43,15 @@ std::string backend_check(nn::Model& model, const EventInputs& in, const std::st
     x = Tensor::empty({1, 64}, DType::i32);
     std::copy(p[0].begin(), p[0].end(), x.data<int32_t>());
   }
-  OptimizedBackend& backend = OptimizedBackend::instance();
-  backend.set_choice(baseline_backend);
-  const Tensor a = model.forward(x);
-  backend.set_choice("auto");
-  const Tensor b = model.forward(x);
+  const OptimizedBackend& backend = OptimizedBackend::instance();
+  const Tensor a = [&] {
+    const ScopedBackendChoice kernels(backend.parse_choice(baseline_backend));
+    return model.forward(x);
+  }();
+  const Tensor b = [&] {
+    const ScopedBackendChoice automatic(BackendChoice{});
+    return model.forward(x);
+  }();
   const double diff = max_relative_difference(a, b);
   return fmt::format("{} and auto give logits within {:.1e} (relative) on {} real {}", baseline_backend, diff,
                      in.event->is_classifier() ? x.size(0) : x.size(1),
@@ -61,8 +65,9 @@ std::unique_ptr<Contender> make_contender(const std::string& label, const Recipe
   c->label = label;
   c->recipe = recipe;
   c->settings = std::move(settings);
+  c->kernels = OptimizedBackend::instance().parse_choice(c->settings.backend);
   // Techniques that prepare the model (calibration, pruning) run with the fast kernels.
-  OptimizedBackend::instance().set_choice("auto");
+  const ScopedBackendChoice automatic(BackendChoice{});
   c->prepared = prepare_model(event, c->recipe, c->settings, in.images.get(), say);
   return c;
 }
@@ -135,8 +140,8 @@ OlympicsOutcome run_olympics(const OlympicsOptions& o) {
       }
       say(fmt::format("  reference quality ({}), FP32, computed once: quality does not depend on the backend",
                       event->quality_metric));
-      OptimizedBackend::instance().set_choice("auto");
-      set_num_threads(default_threads());
+      const ScopedBackendChoice automatic(BackendChoice{});
+      const ScopedThreads threads(default_threads());
       if (!event->is_classifier()) eo.reference.continuations = reference_continuations(reference, in);
       eo.reference.fp32 = event->is_classifier()
                               ? classifier_quality(reference, *in.images)
@@ -235,7 +240,6 @@ OlympicsOutcome run_olympics(const OlympicsOptions& o) {
     say(fmt::format("  {} done in {:.1f} s", event->name, eo.seconds));
     out.events.push_back(std::move(eo));
   }
-  OptimizedBackend::instance().set_choice("auto");
   if (board)
     for (const Event* e : events) out.leaderboard.emplace_back(e->key, board->rankings(e->key));
   out.seconds = steady_seconds() - t_start;

@@ -121,17 +121,4 @@ QualityResult gpt_quality(nn::Model& model, bool kv_cache, const EventInputs& in
   return q;
 }
 
-int64_t backend_agreement(nn::Model& model, const FashionMnist& data, int64_t n, const std::string& backend_a,
-                          const std::string& backend_b) {
-  OptimizedBackend& backend = OptimizedBackend::instance();
-  const Tensor x = test_batch(model, data.test_images, 0, n);
-  backend.set_choice(backend_a);
-  const Tensor a = model.forward(x).to(Device::cpu());
-  backend.set_choice(backend_b);
-  const Tensor b = model.forward(x).to(Device::cpu());
-  int64_t same = 0;
-  for (int64_t i = 0; i < n; ++i) same += argmax(a.data<float>() + i * 10, 10) == argmax(b.data<float>() + i * 10, 10);
-  return same;
-}
-
 }  // namespace tinyopt::olympics

@@ -43,11 +43,5 @@ std::vector<std::vector<int32_t>> reference_continuations(nn::Model& reference, 
 QualityResult gpt_quality(nn::Model& model, bool kv_cache, const EventInputs& inputs,
                           const std::vector<std::vector<int32_t>>& reference_tokens);
 
-// Predictions of `model` on the first `n` test images under the current
-// routing, compared with the same under `other_backend`: how many agree.
-// (The harness computes quality once per model with the fastest kernels and
-// uses this to show that the naive kernels give the same answers.)
-int64_t backend_agreement(nn::Model& model, const FashionMnist& data, int64_t n, const std::string& backend_a,
-                          const std::string& backend_b);
 
 }  // namespace tinyopt::olympics

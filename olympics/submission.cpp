@@ -80,8 +80,8 @@ const ValidationResult& CompetitionSubmission::validate() {
     v.quality = *q;
     v.quality_shared = true;
   } else {
-    OptimizedBackend::instance().set_choice("auto");
-    set_num_threads(contender_.settings.threads > 0 ? contender_.settings.threads : default_threads());
+    const ScopedBackendChoice automatic(BackendChoice{});
+    const ScopedThreads threads(contender_.settings.threads);
     v.quality = cache_.put(key, event_.is_classifier()
                                     ? classifier_quality(model, *inputs_.images)
                                     : gpt_quality(model, p.kv_cache, inputs_, reference_.continuations));

@@ -405,7 +405,8 @@ nlohmann::json ProfilerContext::to_json(const MachinePeaks* peaks) const {
                     {"bandwidth_gbs", peaks->bandwidth_gbs}, {"l2_gbs", peaks->l2_gbs}, {"l3_gbs", peaks->l3_gbs},
                     {"ridge", peaks->ridge_intensity()},
                     {"method", peaks->method},   {"measured_at", peaks->measured_at},
-                    {"from_cache", peaks->from_cache}};
+                    {"from_cache", peaks->from_cache}, {"cache_note", peaks->cache_note},
+                    {"conditions", peaks->conditions.to_json()}};
   }
   return out;
 }

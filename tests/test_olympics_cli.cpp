@@ -151,6 +151,11 @@ TEST_F(OlympicsCli, ReportIsSelfContainedAndRendersInHeadlessChromium) {
 
 TEST(OlympicsCliErrors, BadInputIsAClearErrorAndTouchesNothing) {
   tinyopt::test::ScratchDir dir;
+  // A process-wide kernel choice would be overridden by every recipe: refused, not ignored.
+  CliRun forced = run("--backend cpu.naive olympics --event mlp --no-submit", dir);
+  EXPECT_EQ(forced.status, 2) << forced.err;
+  EXPECT_NE(forced.err.find("does not apply to `olympics`"), std::string::npos) << forced.err;
+
   CliRun r = run("olympics --event resnet --no-submit", dir);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("unknown event 'resnet'"), std::string::npos) << r.err;

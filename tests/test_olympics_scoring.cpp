@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "core/error.h"
@@ -72,9 +73,16 @@ TEST(OlympicsInterleaved, MeetsMinimumsAlternatesOrderAndRecoversARatio) {
     while (std::chrono::steady_clock::now() < end) {
     }
   };
+  // Each slice runs inside its contestant's scope; record the order the scopes open.
+  auto within = [&](const std::string& name) {
+    return [&order, name](const std::function<void()>& slice) {
+      order.push_back(name);
+      slice();
+    };
+  };
   std::vector<Contestant> c = {
-      {"slow", [&] { order.push_back("slow"); }, [&] { spin(400e-6); }},
-      {"fast", [&] { order.push_back("fast"); }, [&] { spin(100e-6); }},
+      {"slow", within("slow"), [&] { spin(400e-6); }},
+      {"fast", within("fast"), [&] { spin(100e-6); }},
   };
   InterleaveOptions o;
   o.warmup = 1;
@@ -86,9 +94,9 @@ TEST(OlympicsInterleaved, MeetsMinimumsAlternatesOrderAndRecoversARatio) {
   EXPECT_GE(r.stats[0].runs, 64);
   EXPECT_GE(r.stats[1].runs, 64);
   EXPECT_EQ(int(r.round_medians[0].size()), r.rounds);
-  // Setup ran before every slice, and the first contestant alternates between rounds.
+  // Every slice (and the warm-up) ran in its scope, and the first contestant alternates between rounds.
   ASSERT_GE(order.size(), 6u);
-  EXPECT_EQ(order[2], "slow");  // round 0 (after the two warm-up setups): slow, fast
+  EXPECT_EQ(order[2], "slow");  // round 0 (after the two warm-ups): slow, fast
   EXPECT_EQ(order[4], "fast");  // round 1: fast, slow
   // A 4x workload ratio comes back as roughly 4x (busy loops; loose bounds for a shared machine).
   const double ratio = paired_speedup(r, 0, 1);

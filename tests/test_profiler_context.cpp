@@ -256,7 +256,11 @@ TEST(ProfileCommand, ProfilesAModelOnRealDataAndWritesATrace) {
   EXPECT_EQ(report["batch"], 8);
   EXPECT_GT(report["flops_per_forward"].get<double>(), 2.0 * 8 * (784 * 128 + 128 * 64 + 64 * 10) - 1);
   EXPECT_NE(report["profile"]["bottleneck"].get<std::string>().find("Bottleneck: "), std::string::npos);
-  EXPECT_TRUE(std::filesystem::exists(dir.file("tinyopt/machine.json")));
+  // The peaks are cached, unless another process kept the machine busy while they were measured.
+  if (report["profile"]["peaks"]["conditions"]["verdict"] == "contended")
+    EXPECT_NE(report["profile"]["peaks"]["cache_note"].get<std::string>().find("not cached"), std::string::npos);
+  else
+    EXPECT_TRUE(std::filesystem::exists(dir.file("tinyopt/machine.json")));
   std::ifstream trace_in(trace);
   const json t = json::parse(trace_in);
   EXPECT_EQ(t["otherData"]["complete"], true);

@@ -1,5 +1,8 @@
 #include "backends/cpu/cpu_info.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include <fstream>
 #include <string>
 #include <thread>
@@ -95,6 +98,30 @@ std::string CpuInfo::isa_summary() const {
 const CpuInfo& cpu_info() {
   static const CpuInfo info = detect();
   return info;
+}
+
+SimdIsa simd_isa() {
+  static const SimdIsa isa = [] {
+    const CpuInfo& info = cpu_info();
+    SimdIsa best = SimdIsa::base;
+    if (info.avx2 && info.fma) best = SimdIsa::avx2;
+    if (best == SimdIsa::avx2 && info.avx512f && info.avx512vl && info.avx512bw) best = SimdIsa::avx512;
+    if (const char* env = std::getenv("TINYOPT_SIMD")) {
+      if (std::strcmp(env, "base") == 0) best = SimdIsa::base;
+      if (std::strcmp(env, "avx2") == 0 && best == SimdIsa::avx512) best = SimdIsa::avx2;
+    }
+    return best;
+  }();
+  return isa;
+}
+
+const char* simd_isa_name(SimdIsa isa) {
+  switch (isa) {
+    case SimdIsa::avx512: return "avx512";
+    case SimdIsa::avx2: return "avx2";
+    case SimdIsa::base: break;
+  }
+  return "base";
 }
 
 }  // namespace tinyopt::cpu

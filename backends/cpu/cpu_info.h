@@ -28,4 +28,13 @@ struct CpuInfo {
 // Detected once (cpuid via the compiler's builtins, caches from sysfs).
 const CpuInfo& cpu_info();
 
+// The ISA flavour every CPU kernel uses: the best this CPU runs (avx512 needs
+// AVX-512 F, VL and BW; avx2 needs AVX2 and FMA), lowered by TINYOPT_SIMD=avx2
+// or base. One switch for all of them (the blocked GEMMs, the cpu.simd clones,
+// the INT8 kernels, whose VNNI paths also need AVX-512 VNNI), so the whole
+// conformance table runs under each flavour this machine can execute.
+enum class SimdIsa { base, avx2, avx512 };
+SimdIsa simd_isa();
+const char* simd_isa_name(SimdIsa isa);  // "avx512", "avx2", "base"
+
 }  // namespace tinyopt::cpu

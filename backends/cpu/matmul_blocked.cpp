@@ -41,9 +41,11 @@ namespace {
 using blocked::MicroKernel;
 
 const MicroKernel& select_microkernel() {
-  const CpuInfo& info = cpu_info();
-  if (info.avx512f) return blocked::kMicroKernelAvx512;
-  if (info.avx2 && info.fma) return blocked::kMicroKernelAvx2;
+  switch (simd_isa()) {
+    case SimdIsa::avx512: return blocked::kMicroKernelAvx512;
+    case SimdIsa::avx2: return blocked::kMicroKernelAvx2;
+    case SimdIsa::base: break;
+  }
   return blocked::kMicroKernelScalar;
 }
 
@@ -141,7 +143,7 @@ void pack_b_panel(const Operand& b, int64_t p0, int64_t kc, int64_t j0, int64_t 
     }
     return;
   }
-  const bool simd = cpu_info().avx2 && nr % 8 == 0;
+  const bool simd = simd_isa() != SimdIsa::base && nr % 8 == 0;
   for (int64_t j = 0; j < nr; j += 8) {
     const int live = static_cast<int>(std::clamp<int64_t>(cols - j, 0, 8));
     const float* src = b.data + (j0 + j) * b.ld + p0;

@@ -145,7 +145,7 @@ void maxpool2d_typed(const MaxPool2dArgs& args) {
   const int64_t k = args.kernel, s = args.stride, p = args.pad;
   const bool two_by_two = k == 2 && s == 2 && p == 0;
   bool rows_u8 = false;
-  if constexpr (std::is_same_v<T, uint8_t>) rows_u8 = two_by_two && argmax == nullptr && cpu_info().avx512bw;
+  if constexpr (std::is_same_v<T, uint8_t>) rows_u8 = two_by_two && argmax == nullptr && simd_isa() == SimdIsa::avx512;
   const auto pool = [&](int64_t plane) {
     const T* xp = x + plane * h * w;
     T* yp = y + plane * oh * ow;

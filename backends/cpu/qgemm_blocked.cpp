@@ -52,11 +52,8 @@ using namespace qblocked;
 
 std::atomic<int> g_forced_isa{static_cast<int>(QGemmIsa::automatic)};
 
-bool has_vnni() {
-  const CpuInfo& info = cpu_info();
-  return info.avx512f && info.avx512bw && info.avx512vl && info.avx512_vnni;
-}
-bool has_avx2() { return cpu_info().avx2; }
+bool has_vnni() { return simd_isa() == SimdIsa::avx512 && cpu_info().avx512_vnni; }
+bool has_avx2() { return simd_isa() != SimdIsa::base; }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

@@ -6,18 +6,15 @@
 // TINYOPT_SIMD_BODY (always inlined), and TINYOPT_SIMD_CLONES wraps it in three
 // functions carrying __attribute__((target(...))): AVX-512, AVX2+FMA and the
 // baseline. GCC inlines the body into each and vectorises it for that ISA.
-// The first call picks the best clone for this CPU from cpu_info() (the same
-// run-time detection the blocked matmul uses); TINYOPT_SIMD=avx2|base forces a
-// lower one, for testing and for comparing ISAs.
+// The first call picks the clone of the CPU's ISA flavour (simd_isa() in
+// cpu_info.h, the switch every CPU kernel follows); TINYOPT_SIMD=avx2|base
+// forces a lower one, for testing and for comparing ISAs.
 //
 // Files using this should start with `#pragma GCC optimize("no-trapping-math")`
 // (see kernels/fast_math.h): otherwise GCC keeps float selects as branches on
 // AVX2/SSE and the loops do not vectorise. It does not change any result; it
 // only tells the compiler that nobody inspects floating-point exception flags.
 #pragma once
-
-#include <cstdlib>
-#include <cstring>
 
 #include "backends/cpu/cpu_info.h"
 
@@ -32,24 +29,6 @@
 #define TINYOPT_SIMD_BODY inline __attribute__((always_inline))
 
 namespace tinyopt::cpu {
-
-enum class SimdIsa { base, avx2, avx512 };
-
-// The best ISA this CPU runs, lowered by TINYOPT_SIMD=base|avx2 when set.
-inline SimdIsa simd_isa() {
-  static const SimdIsa isa = [] {
-    const CpuInfo& info = cpu_info();
-    SimdIsa best = SimdIsa::base;
-    if (info.avx2 && info.fma) best = SimdIsa::avx2;
-    if (best == SimdIsa::avx2 && info.avx512f && info.avx512vl && info.avx512bw) best = SimdIsa::avx512;
-    if (const char* env = std::getenv("TINYOPT_SIMD")) {
-      if (std::strcmp(env, "base") == 0) best = SimdIsa::base;
-      if (std::strcmp(env, "avx2") == 0 && best == SimdIsa::avx512) best = SimdIsa::avx2;
-    }
-    return best;
-  }();
-  return isa;
-}
 
 template <class Fn>
 Fn simd_pick(Fn avx512, Fn avx2, Fn base) {
