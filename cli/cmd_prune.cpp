@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/measured.h"
 #include "cli/numeric_range.h"
+#include "cli/output_path.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
 #include "nn/train.h"
@@ -102,6 +103,7 @@ void warn_if_accuracy_dropped(const Options& o, double before, double after, boo
 void run_prune(const Options& given) {
   Options o = given;
   o.global = !o.structured && !o.per_layer;
+  check_output_path("--out", o.out, ".safetensors", {o.model});  // before minutes of fine-tuning
   prune::check_sparsity(o.sparsity, "--sparsity");
   TINYOPT_CHECK(o.format == "auto" || o.format == "dense" || o.format == "sparse",
                 "--format must be auto, dense or sparse, found '{}'", o.format);

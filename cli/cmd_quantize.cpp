@@ -12,6 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/measured.h"
+#include "cli/output_path.h"
+#include "cli/progress.h"
 #include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
@@ -77,6 +79,7 @@ std::vector<int> sparse_layers(const nn::Model& model) {
 }
 
 void run_quantize(const Options& o) {
+  check_output_path("--out", o.out, ".safetensors", {o.model});
   TINYOPT_CHECK(o.out != o.model, "--out must differ from --model ({}); the FP32 model is needed for the comparison",
                 o.model);
   nn::Model fp32 = nn::load_model(o.model);
@@ -94,7 +97,10 @@ void run_quantize(const Options& o) {
   q.observer = o.observer;
   q.calibration_size = o.calib;
   q.percentile = o.percentile;
+  progress("quantize", "calibrating on {} images with the {} observer", std::min<int64_t>(o.calib, calibration.size(0)),
+           o.observer);
   nn::Model made = quant::quantize_model(fp32, calibration, q);
+  progress("quantize", "test accuracy of the FP32 and the INT8 model on {} images", test.size(0));
   const nn::EvalResult acc32 = nn::evaluate_classifier(fp32, test, data.test_labels);
   const nn::EvalResult acc8_made = nn::evaluate_classifier(made, test, data.test_labels);
   nn::save_model(made, o.out,
@@ -109,9 +115,11 @@ void run_quantize(const Options& o) {
   TINYOPT_CHECK(acc8.accuracy == acc8_made.accuracy, "{}: the saved model's accuracy {} differs from the model before "
                 "saving {}", o.out, acc8.accuracy, acc8_made.accuracy);
   const auto size32 = std::filesystem::file_size(o.model), size8 = std::filesystem::file_size(o.out);
+  progress("quantize", "latency, FP32 against INT8 at batch 1 and 64, interleaved");
   const Latency b1 = time_pair(fp32, int8, test, 1, o.seconds);
   const Latency b64 = time_pair(fp32, int8, test, 64, o.seconds);
   const int64_t report_n = std::min<int64_t>(o.report_images, test.size(0));
+  progress("quantize", "per-layer SQNR and saturation on {} images", report_n);
   const quant::QuantizationReport report =
       quant::analyze_quantization(fp32, int8, quant::batch_rows(test, 0, fp32.batch_shape(report_n)));
   const std::string backend = global_options().backend.empty() ? "auto" : global_options().backend;

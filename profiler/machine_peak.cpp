@@ -281,12 +281,12 @@ MachinePeaks measure_machine_peaks(int threads) {
   return p;
 }
 
-MachinePeaks machine_peaks(int threads, const std::string& cache_path, bool refresh) {
+MachinePeaks machine_peaks(int threads, const std::string& cache_path, bool refresh, MeasurePeaks measure) {
   MachinePeaks p;
   p.key = machine_key(threads);
   p.threads = threads;
   if (!refresh && from_cache(cache_path, p)) return p;
-  p = measure_machine_peaks(threads);
+  p = measure(threads);
   // Roofs measured beside a busy process come out low, and every percentage of
   // them high: such a measurement serves this run but is not kept.
   if (p.conditions.contended())

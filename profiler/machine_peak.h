@@ -56,10 +56,14 @@ std::string machine_key(int threads);
 // Measures both now (~0.5 s).
 MachinePeaks measure_machine_peaks(int threads);
 
-// The cached peaks for this machine and thread count, measured and written
-// to the cache (atomically, other keys kept) when absent or when `refresh`.
-// An unreadable or corrupt cache is replaced; an unwritable one only noted.
-MachinePeaks machine_peaks(int threads, const std::string& cache_path = machine_cache_path(), bool refresh = false);
+// The cached peaks for this machine and thread count, measured (by `measure`)
+// and written to the cache (atomically, other keys kept) when absent or when
+// `refresh`. A measurement made while the machine was contended serves this
+// call but is not cached. An unreadable or corrupt cache is replaced; an
+// unwritable one only noted.
+using MeasurePeaks = MachinePeaks (*)(int threads);
+MachinePeaks machine_peaks(int threads, const std::string& cache_path = machine_cache_path(), bool refresh = false,
+                           MeasurePeaks measure = measure_machine_peaks);
 
 // A CUDA device's peaks through the dispatcher: cuBLAS-class f32 matmul
 // (4096^3) GFLOP/s and device-to-device copy GB/s, timed with CUDA events.

@@ -172,30 +172,82 @@ TEST(ProfilerFlops, AnOpWhoseDataFitsACacheIsHeldToThatCachesBandwidth) {
   EXPECT_STREQ(old.memory_level_for(1), "DRAM");
 }
 
+namespace {
+// Stand-ins for the real measurement, so the caching policy is tested the
+// same way on a quiet and on a busy machine.
+int g_fake_measurements = 0;
+MachinePeaks fake_peaks(int threads, Verdict verdict) {
+  ++g_fake_measurements;
+  MachinePeaks p;
+  p.key = machine_key(threads);
+  p.threads = threads;
+  p.fp32_gflops = 100 + g_fake_measurements;  // differs per measurement: a cached value is recognisable
+  p.bandwidth_gbs = 10;
+  p.l2_gbs = 50;
+  p.method = "fake triad";
+  p.conditions.verdict = verdict;
+  p.conditions.reason = verdict == Verdict::contended ? "another process kept 1 core busy" : "";
+  return p;
+}
+MachinePeaks quiet_peaks(int threads) { return fake_peaks(threads, Verdict::quiet); }
+MachinePeaks contended_peaks(int threads) { return fake_peaks(threads, Verdict::contended); }
+}  // namespace
+
 TEST(ProfilerFlops, MachinePeaksAreMeasuredOnceThenReadFromTheCache) {
   test::ScratchDir dir;
   const std::string path = dir.file("cache/tinyopt/machine.json");  // directories are created
-  const MachinePeaks first = machine_peaks(1, path);
+  g_fake_measurements = 0;
+  const MachinePeaks first = machine_peaks(1, path, false, quiet_peaks);
   EXPECT_FALSE(first.from_cache);
-  EXPECT_GT(first.fp32_gflops, 0);
-  EXPECT_GT(first.bandwidth_gbs, 0);
-  EXPECT_NE(first.method.find("triad"), std::string::npos);
-  const MachinePeaks second = machine_peaks(1, path);
+  EXPECT_EQ(g_fake_measurements, 1);
+  EXPECT_NE(first.cache_note.find("cached in"), std::string::npos) << first.cache_note;
+  const MachinePeaks second = machine_peaks(1, path, false, quiet_peaks);
   EXPECT_TRUE(second.from_cache);
+  EXPECT_EQ(g_fake_measurements, 1);  // not measured again
   EXPECT_DOUBLE_EQ(second.fp32_gflops, first.fp32_gflops);
   EXPECT_DOUBLE_EQ(second.bandwidth_gbs, first.bandwidth_gbs);
+  EXPECT_DOUBLE_EQ(second.l2_gbs, first.l2_gbs);
+  EXPECT_EQ(second.method, "fake triad");
   std::ifstream in(path);
   const nlohmann::json j = nlohmann::json::parse(in);
   ASSERT_TRUE(j.contains(machine_key(1)));
   EXPECT_EQ(j[machine_key(1)]["threads"], 1);
-  EXPECT_DOUBLE_EQ(second.l2_gbs, first.l2_gbs);
+  // refresh measures again and replaces the cached value.
+  const MachinePeaks refreshed = machine_peaks(1, path, true, quiet_peaks);
+  EXPECT_FALSE(refreshed.from_cache);
+  EXPECT_DOUBLE_EQ(machine_peaks(1, path, false, quiet_peaks).fp32_gflops, refreshed.fp32_gflops);
   // Peaks cached by an older way of measuring them (no roof_version) are measured again.
   nlohmann::json older = j;
   older[machine_key(1)].erase("roof_version");
   test::write_bytes(path, older.dump());
-  EXPECT_FALSE(machine_peaks(1, path).from_cache);
+  EXPECT_FALSE(machine_peaks(1, path, false, quiet_peaks).from_cache);
   // A corrupt cache is measured over, not trusted.
   test::write_bytes(path, "{not json");
-  EXPECT_FALSE(machine_peaks(1, path).from_cache);
-  EXPECT_TRUE(machine_peaks(1, path).from_cache);
+  EXPECT_FALSE(machine_peaks(1, path, false, quiet_peaks).from_cache);
+  EXPECT_TRUE(machine_peaks(1, path, false, quiet_peaks).from_cache);
+}
+
+TEST(ProfilerFlops, PeaksMeasuredOnABusyMachineServeTheRunButAreNotCached) {
+  test::ScratchDir dir;
+  const std::string path = dir.file("machine.json");
+  const MachinePeaks busy = machine_peaks(2, path, false, contended_peaks);
+  EXPECT_FALSE(busy.from_cache);
+  EXPECT_GT(busy.fp32_gflops, 0);
+  EXPECT_NE(busy.cache_note.find("not cached"), std::string::npos) << busy.cache_note;
+  EXPECT_NE(busy.cache_note.find("another process"), std::string::npos) << busy.cache_note;
+  EXPECT_FALSE(std::filesystem::exists(path));
+  // The next (quiet) measurement is the one kept.
+  const MachinePeaks quiet = machine_peaks(2, path, false, quiet_peaks);
+  EXPECT_FALSE(quiet.from_cache);
+  EXPECT_TRUE(machine_peaks(2, path, false, contended_peaks).from_cache);
+}
+
+TEST(ProfilerFlops, RealMachinePeaksArePlausibleAndSayHowTheyWereMeasured) {
+  const MachinePeaks p = measure_machine_peaks(1);
+  EXPECT_GT(p.fp32_gflops, 0.1);
+  EXPECT_GT(p.bandwidth_gbs, 0.1);
+  EXPECT_GT(p.ridge_intensity(), 0);
+  EXPECT_NE(p.method.find("triad"), std::string::npos);
+  EXPECT_FALSE(p.measured_at.empty());
+  EXPECT_NE(p.conditions.verdict, Verdict::unknown) << "the load around the measurement was not read";
 }

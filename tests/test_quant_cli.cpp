@@ -82,7 +82,8 @@ TEST(QuantizeCommand, BadInputExitsNonZeroNamingTheProblem) {
   expect_fail("quantize --model " + mlp + " --out " + out + " --observer kl", "--observer");
   expect_fail("quantize --model " + mlp + " --out " + out + " --calib 0", "--calib");
   expect_fail("quantize --model " + mlp + " --out " + out + " --calib 5001", "--calib");
-  expect_fail("quantize --model " + mlp + " --out " + mlp, "--out must differ");
+  expect_fail("quantize --model " + mlp + " --out " + mlp, "is also an input of this command");
+  expect_fail("--force quantize --model " + mlp + " --out " + mlp, "--out must differ");  // it needs the FP32 file
   expect_fail("quantize --model " + mlp, "--out");
   expect_fail("quantize --model " + mlp + " --out " + dir.file("no/such/dir/o.safetensors") + " --calib 10 --seconds 0",
               "no/such/dir");
