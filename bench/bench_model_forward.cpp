@@ -13,6 +13,7 @@
 
 #include "core/tensor.h"
 #include "data/fashion_mnist.h"
+#include "models/model_file.h"
 #include "nn/model.h"
 #include "quant/batch_rows.h"
 
@@ -23,7 +24,7 @@ namespace {
 void BM_ModelForward(benchmark::State& state) {
   const char* env = std::getenv("TINYOPT_BENCH_MODEL");
   const std::string path = env ? env : "benchmarks/cnn.safetensors";
-  nn::Model model = nn::load_model(path);
+  nn::Model model = models::load_model(path);
   const Tensor images = load_fashion_mnist().test_images;
   const Tensor input = quant::batch_rows(images, 0, {state.range(0), 1, 28, 28}).clone();
   for (auto _ : state) benchmark::DoNotOptimize(model.forward(input));

@@ -2,7 +2,7 @@
 // dispatcher would choose for each op.
 #include <cstdio>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "cli/commands.h"
 #include "core/device_runtime.h"
 #include "core/dispatcher.h"

@@ -18,6 +18,7 @@
 #include "cli/numeric_range.h"
 #include "cli/progress.h"
 #include "core/threads.h"
+#include "models/model_file.h"
 #include "nn/generate.h"
 #include "nn/model.h"
 #include "nn/reference_models.h"
@@ -49,7 +50,7 @@ void run_bench_generate() {
   nn::Model loaded;
   std::string source;
   if (!o.model.empty()) {
-    loaded = nn::load_model(o.model);
+    loaded = models::load_model(o.model);
     TINYOPT_CHECK(loaded.kind == nn::ModelKind::gpt, "{}: bench generate needs a GPT model file", o.model);
     source = o.model;
   } else {

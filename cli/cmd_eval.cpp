@@ -8,6 +8,7 @@
 #include "cli/measured.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
+#include "models/model_file.h"
 #include "nn/nonfinite.h"
 #include "nn/train.h"
 
@@ -31,7 +32,7 @@ void require_finite_weights(nn::Model& model, const std::string& path) {
 }
 
 void run_eval(const Options& o) {
-  nn::Model model = nn::load_model(o.model);
+  nn::Model model = models::load_model(o.model);
   require_finite_weights(model, o.model);
   if (model.kind == nn::ModelKind::sequential) {
     TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,

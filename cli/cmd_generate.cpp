@@ -9,6 +9,7 @@
 #include "cli/measured.h"
 #include "cli/numeric_range.h"
 #include "core/threads.h"
+#include "models/model_file.h"
 #include "nn/char_tokenizer.h"
 #include "nn/generate.h"
 #include "nn/model.h"
@@ -29,7 +30,7 @@ struct Options {
 
 void run_generate(const Options& o) {
   TINYOPT_CHECK(!o.prompt.empty(), "--prompt is empty; give at least one character");
-  nn::Model model = nn::load_model(o.model);
+  nn::Model model = models::load_model(o.model);
   TINYOPT_CHECK(model.kind == nn::ModelKind::gpt, "{}: generate needs a GPT model file, this one is a {}", o.model,
                 model.config.value("arch", std::string("sequential")));
   nn::CharTokenizer tokenizer(model.vocab);

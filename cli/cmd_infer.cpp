@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/output_path.h"
 #include "io/npy.h"
+#include "models/model_file.h"
 #include "nn/input_contract.h"
 #include "nn/model.h"
 #include "nn/nonfinite.h"
@@ -44,7 +45,7 @@ Tensor as_i32_ids(const Tensor& x, const std::string& path, int64_t vocab) {
 
 void run_infer(const Options& o) {
   check_output_path("--output", o.output, ".npy", {o.model, o.input});
-  nn::Model model = nn::load_model(o.model);
+  nn::Model model = models::load_model(o.model);
   const Tensor x = load_npy(o.input);
   Tensor y;
   if (model.kind == nn::ModelKind::gpt) {

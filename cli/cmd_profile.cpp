@@ -13,6 +13,7 @@
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
 #include "data/text_corpus.h"
+#include "models/model_file.h"
 #include "nn/char_tokenizer.h"
 #include "nn/model.h"
 #include "profiler/flop_counter.h"
@@ -65,7 +66,7 @@ void move_model(nn::Model& model, Device device) {
 void run_profile(const Options& o) {
   if (!o.trace.empty()) check_output_path("--trace", o.trace, ".json", {o.model});
   const Device device = usable_device_or_cpu(parse_device(o.device), "profile --device " + o.device);
-  nn::Model model = nn::load_model(o.model);
+  nn::Model model = models::load_model(o.model);
   const bool gpt = model.kind == nn::ModelKind::gpt;
   const int64_t batch = o.batch > 0 ? o.batch : (gpt ? 1 : 64);
   Tensor input = gpt ? text_input(model, batch, o.seq_len) : image_input(model, batch, o.model);

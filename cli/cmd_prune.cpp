@@ -25,6 +25,7 @@
 #include "cli/output_path.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
+#include "models/model_file.h"
 #include "nn/train.h"
 #include "profiler/timer.h"
 #include "prune/prune_model.h"
@@ -114,11 +115,11 @@ void run_prune(const Options& given) {
                 "pruning only");
   TINYOPT_CHECK(!(o.global_flag && o.per_layer), "--global and --per-layer exclude each other");
   TINYOPT_CHECK(o.structured || !o.filters_only, "--filters-only applies to --structured pruning only");
-  nn::Model model = nn::load_model(o.model);
+  nn::Model model = models::load_model(o.model);
   prune::check_prunable(model, o.model);  // before minutes of data loading and evaluation
   TINYOPT_CHECK(model.num_classes() == 10, "{}: the model has {} outputs; Fashion-MNIST has 10 classes", o.model,
                 model.num_classes());
-  nn::Model original = nn::load_model(o.model);
+  nn::Model original = models::load_model(o.model);
   const FashionMnist data = load_fashion_mnist();
   const Tensor train = fashion_mnist_for(model, data.train_images, o.model);
   const Tensor val = fashion_mnist_for(model, data.calibration_images, o.model);
@@ -167,7 +168,7 @@ void run_prune(const Options& given) {
       {"test_accuracy", fmt::format("{:.4f}", acc_final)}};
   nn::save_model(saved, o.out, meta);
   // What was written is what gets timed: read it back like every other command would.
-  nn::Model reloaded = nn::load_model(o.out);
+  nn::Model reloaded = models::load_model(o.out);
   const double acc_reloaded = eval_accuracy(reloaded, data, o.out);
   TINYOPT_CHECK(std::fabs(acc_reloaded - acc_final) < 1e-9 || sparse_out,
                 "{}: the saved model scores {:.4f}, not the pruned model's {:.4f}", o.out, acc_reloaded, acc_final);

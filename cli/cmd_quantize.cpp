@@ -12,11 +12,12 @@
 
 #include "cli/commands.h"
 #include "cli/measured.h"
+#include "cli/numeric_range.h"
 #include "cli/output_path.h"
 #include "cli/progress.h"
-#include "cli/numeric_range.h"
 #include "core/threads.h"
 #include "data/fashion_mnist.h"
+#include "models/model_file.h"
 #include "nn/train.h"
 #include "profiler/timer.h"
 #include "prune/sparse_model.h"
@@ -82,7 +83,7 @@ void run_quantize(const Options& o) {
   check_output_path("--out", o.out, ".safetensors", {o.model});
   TINYOPT_CHECK(o.out != o.model, "--out must differ from --model ({}); the FP32 model is needed for the comparison",
                 o.model);
-  nn::Model fp32 = nn::load_model(o.model);
+  nn::Model fp32 = models::load_model(o.model);
   TINYOPT_CHECK(fp32.kind == nn::ModelKind::sequential, "{}: only sequential image models can be quantized (this is a "
                 "GPT)", o.model);
   TINYOPT_CHECK(!quant::is_quantized(fp32), "{}: the model is already quantized (INT8); quantize its FP32 model",
@@ -110,7 +111,7 @@ void run_quantize(const Options& o) {
                   {"calibration_split", "fashion-mnist training images 55000..59999 (first N used)"},
                   {"quantized_from", std::filesystem::path(o.model).filename().string()}});
   // Everything below uses the model as read back from the file: what eval/infer/profile will see.
-  nn::Model int8 = nn::load_model(o.out);
+  nn::Model int8 = models::load_model(o.out);
   const nn::EvalResult acc8 = nn::evaluate_classifier(int8, test, data.test_labels);
   TINYOPT_CHECK(acc8.accuracy == acc8_made.accuracy, "{}: the saved model's accuracy {} differs from the model before "
                 "saving {}", o.out, acc8.accuracy, acc8_made.accuracy);

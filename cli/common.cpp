@@ -2,7 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "cli/commands.h"
 #include "core/device_runtime.h"
 #include "core/dispatcher.h"

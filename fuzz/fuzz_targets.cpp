@@ -13,6 +13,7 @@
 #include "data/idx.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/char_tokenizer.h"
 #include "nn/model.h"
 #include "nn/sparse_linear.h"
@@ -63,11 +64,11 @@ void safetensors_body(const std::string& bytes) {
 // Model files: config JSON + tensors -> a model; an accepted model's
 // state_dict must round-trip through the writer and the loader.
 void model_body(const std::string& bytes) {
-  nn::Model m = nn::load_model_from_bytes(bytes, kName);
+  nn::Model m = models::load_model_from_bytes(bytes, kName);
   std::map<std::string, std::string> meta = m.metadata;
   meta["config"] = m.config.dump();
   if (m.kind == nn::ModelKind::gpt) meta["vocab"] = nlohmann::json(m.vocab).dump();
-  nn::Model again = nn::load_model_from_bytes(serialize_safetensors(m.state_dict(), meta), "round-trip");
+  nn::Model again = models::load_model_from_bytes(serialize_safetensors(m.state_dict(), meta), "round-trip");
   const auto a = m.state_dict(), b = again.state_dict();
   FUZZ_INVARIANT(a.size() == b.size(), "{} vs {} parameters", a.size(), b.size());
   for (const auto& [name, t] : a) FUZZ_INVARIANT(b.count(name) && same_bytes(t, b.at(name)), "parameter {}", name);
@@ -201,7 +202,7 @@ class ScopedVariant {
 // round differently, legitimately.)
 void quant_model_body(const std::string& bytes) {
   model_body(bytes);  // round trip (throws the same Error as below when refused)
-  nn::Model m = nn::load_model_from_bytes(bytes, kName);
+  nn::Model m = models::load_model_from_bytes(bytes, kName);
   if (!quant::is_quantized(m)) return;
   for (const auto& layer : m.sequential().layers()) {
     const auto* q = dynamic_cast<const quant::QuantizedLayer*>(layer.get());
@@ -232,7 +233,7 @@ void quant_model_body(const std::string& bytes) {
 // plain dense loop) on a small probe.
 void csr_model_body(const std::string& bytes) {
   model_body(bytes);
-  nn::Model m = nn::load_model_from_bytes(bytes, kName);
+  nn::Model m = models::load_model_from_bytes(bytes, kName);
   if (m.kind != nn::ModelKind::sequential) return;
   for (const auto& layer : m.sequential().layers()) {
     auto* s = dynamic_cast<nn::SparseLinear*>(layer.get());

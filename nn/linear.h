@@ -18,7 +18,7 @@ class Linear : public Module {
   void set_needs_input_grad(bool on) { needs_input_grad_ = on; }
 
   int64_t in_features() const { return in_; }
-  int64_t out_features() const { return out_; }
+  int64_t out_features() const override { return out_; }
   Parameter weight, bias;
 
  private:

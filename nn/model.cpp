@@ -14,8 +14,6 @@
 #include "nn/linear.h"
 #include "nn/pooling.h"
 #include "nn/sparse_linear.h"
-#include "quant/quantized_linear.h"
-#include "quant/quantized_model_file.h"
 
 namespace tinyopt::nn {
 
@@ -257,11 +255,8 @@ GPT& Model::gpt() {
 
 int64_t Model::num_classes() {
   Sequential& seq = sequential();
-  for (size_t i = seq.size(); i-- > 0;) {
-    if (auto* l = dynamic_cast<Linear*>(&seq.layer(i))) return l->out_features();
-    if (auto* l = dynamic_cast<SparseLinear*>(&seq.layer(i))) return l->out_features();
-    if (auto* q = dynamic_cast<quant::QuantizedLinear*>(&seq.layer(i))) return q->out_features();
-  }
+  for (size_t i = seq.size(); i-- > 0;)
+    if (const int64_t n = seq.layer(i).out_features(); n > 0) return n;
   fail("model has no linear layer to produce class logits");
 }
 
@@ -302,16 +297,15 @@ Model build_model(const json& config, Rng* rng, const std::vector<std::string>& 
   fail("config: unknown arch '{}' (valid: sequential, gpt)", arch);
 }
 
-namespace {
+json read_model_config(const SafetensorsFile& file, const std::string& path) {
+  return parse_json_bounded(file.require_metadata("config"), fmt::format("{}: metadata 'config'", path));
+}
 
-// Builds the model a parsed file describes and fills its weights; `path`
-// names the file (or in-memory buffer) in errors.
-Model model_from_file(SafetensorsFile& file, const std::string& path) {
-  const json config = parse_json_bounded(file.require_metadata("config"), fmt::format("{}: metadata 'config'", path));
+Model model_from_file(SafetensorsFile& file, const json& config, const std::string& path) {
+  TINYOPT_CHECK(!(config.is_object() && config.contains("quantization")),
+                "{}: an INT8 model file; models::load_model reads it", path);
   ParamBudget budget;
   budget.available = file_parameter_bytes(file);
-  // INT8 models (quant/): their own tensors and checks.
-  if (config.is_object() && config.contains("quantization")) return quant::load_quantized_model(file, config);
   Model model;
   try {
     const std::string arch = arch_of(config);
@@ -345,18 +339,6 @@ Model model_from_file(SafetensorsFile& file, const std::string& path) {
   for (const auto& [key, value] : file.metadata)
     if (key != "config" && key != "vocab") model.metadata[key] = value;
   return model;
-}
-
-}  // namespace
-
-Model load_model(const std::string& path) {
-  SafetensorsFile file = load_safetensors(path);
-  return model_from_file(file, path);
-}
-
-Model load_model_from_bytes(const std::string& bytes, const std::string& name) {
-  SafetensorsFile file = parse_safetensors(bytes, name);
-  return model_from_file(file, name);
 }
 
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata) {

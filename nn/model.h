@@ -51,6 +51,8 @@ class Model {
   GPT& gpt();
   Tensor forward(const Tensor& x) { return module->forward(x); }
   int64_t num_classes();  // sequential: outputs of the last layer
+  // Holds INT8 layers (written by quant/): its config has a "quantization" object.
+  bool is_quantized() const { return config.is_object() && config.contains("quantization"); }
   // sequential: elements per sample (product of input_shape) and the shape of a batch of n.
   int64_t sample_numel() const;
   Shape batch_shape(int64_t n) const;
@@ -70,10 +72,12 @@ Model build_model(const nlohmann::json& config, Rng* rng, const std::vector<std:
 // quantized weight, an i32/i64 CSR offset), so this bounds what a file can
 // honestly ask a model to allocate.
 uint64_t file_parameter_bytes(const SafetensorsFile& file);
-Model load_model(const std::string& path);
-// Same, from the bytes of a model file held in memory; `name` stands in for
-// the path in errors (the fuzz targets and in-memory payloads use this).
-Model load_model_from_bytes(const std::string& bytes, const std::string& name);
+// The parsed metadata "config" of a model file; `path` names it in errors.
+nlohmann::json read_model_config(const SafetensorsFile& file, const std::string& path);
+// Builds the FP32 model (dense or with CSR layers) that a parsed file and its
+// config describe and fills its weights. Every file tinyopt writes, INT8 ones
+// included, is read by models::load_model (models/model_file.h), which calls this.
+Model model_from_file(SafetensorsFile& file, const nlohmann::json& config, const std::string& path);
 // Writes atomically; `metadata` entries are added to the model's own.
 void save_model(Model& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 

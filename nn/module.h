@@ -31,6 +31,10 @@ class Module {
   // Appends this module's parameters (and its children's), names prefixed.
   virtual void collect_parameters(std::vector<Parameter*>& out) { (void)out; }
   virtual void set_training(bool on) { training_ = on; }
+  // Output features of a fully connected layer (dense, sparse or INT8); 0 for
+  // any other layer. How a model finds its class count without knowing every
+  // kind of linear layer.
+  virtual int64_t out_features() const { return 0; }
   bool training() const { return training_; }
 
   std::vector<Parameter*> parameters();

@@ -47,7 +47,7 @@ class SparseLinear : public Module {
   void add_to_state_dict(std::map<std::string, Tensor>& out) const;
 
   int64_t in_features() const { return in_; }
-  int64_t out_features() const { return out_; }
+  int64_t out_features() const override { return out_; }
   int64_t nnz() const { return values.value.numel(); }
   bool has_bias() const { return has_bias_; }
   const Tensor& row_ptr() const { return row_ptr_; }

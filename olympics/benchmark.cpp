@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/ops_nn.h"
 #include "core/threads.h"
+#include "models/model_file.h"
 #include "nn/generate.h"
 #include "nn/optim.h"
 #include "profiler/flop_counter.h"
@@ -86,7 +87,7 @@ Queries classifier_queries(Contender& c, const EventInputs& in) {
   q.offline_items = batch;
 
   auto train = std::make_shared<TrainState>();
-  train->model = nn::load_model(c.prepared.model_path);
+  train->model = models::load_model(c.prepared.model_path);
   train->model.module->set_training(true);
   train->optimizer = std::make_unique<nn::AdamW>(train->model.module->parameters(), 1e-4);
   const int64_t tb = in.sizes.train_batch;

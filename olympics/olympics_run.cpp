@@ -1,5 +1,6 @@
 #include "olympics/olympics_run.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -7,7 +8,9 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "data/text_corpus.h"
+#include "models/model_file.h"
 #include "nn/char_tokenizer.h"
+#include "olympics/technique.h"
 #include "profiler/memory_profiler.h"
 #include "profiler/timer.h"
 
@@ -72,12 +75,175 @@ std::unique_ptr<Contender> make_contender(const std::string& label, const Recipe
   return c;
 }
 
+using Say = std::function<void(const std::string&)>;
+
+// The baseline first (every speedup is measured against it), then the recipes asked for.
+std::vector<const Recipe*> recipes_for_event(const std::vector<Recipe>& recipes, const Recipe& baseline,
+                                             const Say& say) {
+  std::vector<const Recipe*> wanted;
+  const auto given = std::find_if(recipes.begin(), recipes.end(), [](const Recipe& r) { return r.name == "baseline"; });
+  if (given == recipes.end()) say("  (adding recipe baseline: every speedup is measured against it)");
+  wanted.push_back(given != recipes.end() ? &*given : &baseline);
+  for (const Recipe& r : recipes)
+    if (r.name != "baseline") wanted.push_back(&r);
+  return wanted;
+}
+
+// The reference model (FP32, as the event defines it) and its quality, once;
+// the GPT event's held-out tokens come from its vocabulary.
+void measure_reference(EventOutcome& eo, EventInputs& in, const Recipe& baseline, const Say& say) {
+  const Event& event = *eo.event;
+  nn::Model reference = models::load_model(reference_model_path(event));
+  check_model_fits_event(reference, event, reference_model_path(event));
+  if (!event.is_classifier()) {
+    const TextCorpus corpus = load_text_corpus();
+    const std::vector<int32_t> ids = nn::CharTokenizer(reference.vocab).encode(corpus.heldout_text);
+    in.heldout_tokens = Tensor::empty({int64_t(ids.size())}, DType::i32);
+    std::copy(ids.begin(), ids.end(), in.heldout_tokens.data<int32_t>());
+  }
+  say(fmt::format("  reference quality ({}), FP32, computed once: quality does not depend on the backend",
+                  event.quality_metric));
+  const ScopedBackendChoice automatic(BackendChoice{});
+  const ScopedThreads threads(default_threads());
+  if (!event.is_classifier()) eo.reference.continuations = reference_continuations(reference, in);
+  eo.reference.fp32 = event.is_classifier() ? classifier_quality(reference, *in.images)
+                                            : gpt_quality(reference, false, in, eo.reference.continuations);
+  eo.quality_note = fmt::format(
+      "quality computed once per distinct model with automatic routing (it does not depend on the backend: {})",
+      backend_check(reference, in, baseline.for_event(event).backend));
+  say("  " + eo.quality_note);
+}
+
+// The ablation: the last recipe's techniques added one at a time, in the
+// technique table's order, on top of its kernels. Steps that match a contender
+// already there reuse it; the others become contenders that are measured but
+// not submitted.
+void add_ablation(EventOutcome& eo, const EventInputs& in, const Recipe& baseline, const Say& say) {
+  const size_t final_index = eo.contenders.size() - 1;
+  eo.ablation.push_back({"baseline", baseline.description.empty() ? "the vanilla run" : "FP32, naive kernels", 0});
+  if (final_index == 0) return;
+  const Contender& fin = *eo.contenders[final_index];
+  RecipeSettings step = fin.settings;
+  for (const Technique& t : techniques()) t.toggle(step, nullptr);
+  std::vector<std::pair<std::string, RecipeSettings>> steps;
+  steps.push_back({"kernels", step});
+  for (const Technique& t : techniques()) {
+    if (std::find(fin.prepared.applied.begin(), fin.prepared.applied.end(), t.name) == fin.prepared.applied.end())
+      continue;
+    t.toggle(step, &fin.settings);
+    steps.push_back({"+" + t.name, step});
+  }
+  Recipe step_recipe = fin.recipe;
+  step_recipe.skip_unavailable = true;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const auto& [label, settings] = steps[k];
+    size_t index = eo.contenders.size();
+    if (k + 1 == steps.size()) {
+      index = final_index;  // the last step is the recipe itself
+    } else {
+      for (size_t c = 0; c < eo.contenders.size(); ++c)
+        if (eo.contenders[c]->settings.to_json() == settings.to_json()) index = c;
+      if (index == eo.contenders.size()) {
+        say(fmt::format("  preparing ablation step {} {}", fin.recipe.name, label));
+        eo.contenders.push_back(
+            make_contender(fin.recipe.name + ":" + label, step_recipe, settings, *eo.event, in, say));
+        eo.submitted.push_back(false);
+      }
+    }
+    const std::string added =
+        label == "kernels"
+            ? fmt::format("backend {}, {} thread(s){}", settings.backend,
+                          settings.threads == 0 ? "all" : std::to_string(settings.threads),
+                          settings.single_stream_threads > 0
+                              ? fmt::format(", {} at batch 1", settings.single_stream_threads)
+                              : "")
+            : label.substr(1);
+    eo.ablation.push_back({label, added, index});
+  }
+}
+
+// Each ablation step's speedup over the step before and over the baseline, from the measured results.
+void ablation_speedups(EventOutcome& eo) {
+  for (size_t k = 1; k < eo.ablation.size(); ++k) {
+    AblationStep& s = eo.ablation[k];
+    const BenchmarkResult& prev = eo.results[eo.ablation[k - 1].contender];
+    const BenchmarkResult& cur = eo.results[s.contender];
+    s.step_speedup = compute_speedup(prev, cur).latency;
+    s.cumulative_speedup = compute_speedup(eo.results[0], cur).latency;
+    s.step_decode = compute_speedup(prev, cur).decode;
+    s.cumulative_decode = compute_speedup(eo.results[0], cur).decode;
+  }
+  if (!eo.ablation.empty()) eo.ablation[0].cumulative_speedup = eo.ablation[0].step_speedup = 1;
+}
+
+// Validates every submitted contender (quality on held-out data, techniques
+// present, outputs finite) and enters it on the leaderboard when there is one.
+void validate_and_submit(EventOutcome& eo, const EventInputs& in, const std::string& team, Leaderboard* board,
+                         const Say& say) {
+  QualityCache cache;
+  cache.put(quality_key(eo.contenders[0]->prepared), eo.reference.fp32);  // baseline = the reference model
+  for (size_t i = 0; i < eo.contenders.size(); ++i) {
+    if (!eo.submitted[i]) continue;
+    say(fmt::format("  validating {} (quality on held-out data, techniques present, outputs finite)",
+                    eo.contenders[i]->label));
+    auto sub = std::make_unique<CompetitionSubmission>(*eo.event, team, *eo.contenders[i], eo.results[i],
+                                                       compute_speedup(eo.results[0], eo.results[i]), in,
+                                                       eo.reference, cache);
+    sub->validate();
+    eo.entry_ids.push_back(board ? sub->submit_to_leaderboard(*board) : 0);
+    eo.submissions.push_back(std::move(sub));
+  }
+}
+
+EventOutcome run_event(const Event& event, const std::vector<Recipe>& recipes, const OlympicsOptions& o,
+                       const std::string& team, Leaderboard* board, std::shared_ptr<const FashionMnist>& images,
+                       const Say& say) {
+  const double t_event = steady_seconds();
+  say(fmt::format("== {} ({}) ==", event.name, event.key));
+  EventOutcome eo;
+  eo.event = &event;
+  EventInputs in;
+  in.event = &event;
+  in.sizes = o.sizes;
+  if (event.is_classifier()) {
+    if (!images) images = std::make_shared<const FashionMnist>(load_fashion_mnist());
+    in.images = images;
+  }
+  // The event's own allocations: models, activations, workspaces (the dataset, shared by events, is not counted).
+  MemoryProfiler event_memory({Device::cpu()});
+
+  const Recipe builtin_baseline = load_recipe("baseline");
+  const std::vector<const Recipe*> wanted = recipes_for_event(recipes, builtin_baseline, say);
+  measure_reference(eo, in, *wanted[0], say);
+  for (const Recipe* r : wanted) {
+    say(fmt::format("  preparing recipe {}", r->name));
+    eo.contenders.push_back(make_contender(r->name, *r, r->for_event(event), event, in, say));
+    eo.submitted.push_back(true);
+    for (const std::string& s : eo.contenders.back()->prepared.skipped) say(fmt::format("    skipped {}", s));
+  }
+  add_ablation(eo, in, *wanted[0], say);
+
+  std::vector<Contender*> all;
+  for (auto& c : eo.contenders) all.push_back(c.get());
+  BenchmarkProfiler profiler = o.profiler;
+  profiler.progress = o.progress;
+  eo.results = benchmark_models(all, in, profiler);
+  ablation_speedups(eo);
+  validate_and_submit(eo, in, team, board, say);
+
+  const std::vector<MemoryReport>& mem = event_memory.stop();
+  eo.event_peak_bytes = mem.empty() ? 0 : mem[0].peak_increase();
+  eo.seconds = steady_seconds() - t_event;
+  say(fmt::format("  {} done in {:.1f} s", event.name, eo.seconds));
+  return eo;
+}
+
 }  // namespace
 
 OlympicsOutcome run_olympics(const OlympicsOptions& o) {
   OlympicsOutcome out;
   const double t_start = steady_seconds();
-  auto say = [&](const std::string& line) {
+  const Say say = [&](const std::string& line) {
     if (o.progress) o.progress(line);
   };
   out.team = o.team.empty() ? default_team() : o.team;
@@ -99,147 +265,9 @@ OlympicsOutcome run_olympics(const OlympicsOptions& o) {
   std::unique_ptr<Leaderboard> board;
   if (o.submit) board = std::make_unique<Leaderboard>(out.db_path);  // a locked or corrupt file fails here, not at the end
 
-  std::shared_ptr<const FashionMnist> images;
-  Tensor heldout;
-  for (const Event* event : events) {
-    const double t_event = steady_seconds();
-    say(fmt::format("== {} ({}) ==", event->name, event->key));
-    EventOutcome eo;
-    eo.event = event;
-    EventInputs in;
-    in.event = event;
-    in.sizes = o.sizes;
-    if (event->is_classifier()) {
-      if (!images) images = std::make_shared<const FashionMnist>(load_fashion_mnist());
-      in.images = images;
-    }
-    // The event's own allocations: models, activations, workspaces (the dataset, shared by events, is not counted).
-    MemoryProfiler event_memory({Device::cpu()});
-
-    // Baseline first, then the recipes asked for.
-    const Recipe baseline = load_recipe("baseline");
-    std::vector<const Recipe*> wanted;
-    bool has_baseline = false;
-    for (const Recipe& r : recipes) has_baseline = has_baseline || r.name == "baseline";
-    if (!has_baseline) say("  (adding recipe baseline: every speedup is measured against it)");
-    wanted.push_back(has_baseline ? &*std::find_if(recipes.begin(), recipes.end(),
-                                                   [](const Recipe& r) { return r.name == "baseline"; })
-                                  : &baseline);
-    for (const Recipe& r : recipes)
-      if (r.name != "baseline") wanted.push_back(&r);
-
-    // The reference model (FP32, as the event defines it), its quality, once.
-    {
-      nn::Model reference = nn::load_model(reference_model_path(*event));
-      check_model_fits_event(reference, *event, reference_model_path(*event));
-      if (!event->is_classifier()) {
-        const TextCorpus corpus = load_text_corpus();
-        const std::vector<int32_t> ids = nn::CharTokenizer(reference.vocab).encode(corpus.heldout_text);
-        in.heldout_tokens = Tensor::empty({int64_t(ids.size())}, DType::i32);
-        std::copy(ids.begin(), ids.end(), in.heldout_tokens.data<int32_t>());
-      }
-      say(fmt::format("  reference quality ({}), FP32, computed once: quality does not depend on the backend",
-                      event->quality_metric));
-      const ScopedBackendChoice automatic(BackendChoice{});
-      const ScopedThreads threads(default_threads());
-      if (!event->is_classifier()) eo.reference.continuations = reference_continuations(reference, in);
-      eo.reference.fp32 = event->is_classifier()
-                              ? classifier_quality(reference, *in.images)
-                              : gpt_quality(reference, false, in, eo.reference.continuations);
-      eo.quality_note = fmt::format(
-          "quality computed once per distinct model with automatic routing (it does not depend on the backend: {})",
-          backend_check(reference, in, wanted[0]->for_event(*event).backend));
-      say("  " + eo.quality_note);
-    }
-
-    for (const Recipe* r : wanted) {
-      say(fmt::format("  preparing recipe {}", r->name));
-      eo.contenders.push_back(make_contender(r->name, *r, r->for_event(*event), *event, in, say));
-      eo.submitted.push_back(true);
-      for (const std::string& s : eo.contenders.back()->prepared.skipped) say(fmt::format("    skipped {}", s));
-    }
-
-    // Ablation: the last recipe's techniques added one at a time on top of its kernels.
-    const size_t final_index = eo.contenders.size() - 1;
-    eo.ablation.push_back({"baseline", wanted[0]->description.empty() ? "the vanilla run" : "FP32, naive kernels", 0});
-    if (final_index > 0) {
-      const Contender& fin = *eo.contenders[final_index];
-      RecipeSettings step = fin.settings;
-      step.int8.reset();
-      step.prune.reset();
-      step.kv_cache = false;
-      std::vector<std::pair<std::string, RecipeSettings>> steps;
-      steps.push_back({"kernels", step});
-      for (const std::string& t : fin.prepared.applied) {
-        if (t == "prune") step.prune = fin.settings.prune;
-        if (t == "int8") step.int8 = fin.settings.int8;
-        if (t == "kv_cache") step.kv_cache = true;
-        steps.push_back({"+" + t, step});
-      }
-      Recipe step_recipe = fin.recipe;
-      step_recipe.skip_unavailable = true;
-      for (size_t k = 0; k < steps.size(); ++k) {
-        const auto& [label, settings] = steps[k];
-        size_t index = eo.contenders.size();
-        if (k + 1 == steps.size()) {
-          index = final_index;  // the last step is the recipe itself
-        } else {
-          for (size_t c = 0; c < eo.contenders.size(); ++c)
-            if (eo.contenders[c]->settings.to_json() == settings.to_json()) index = c;
-          if (index == eo.contenders.size()) {
-            say(fmt::format("  preparing ablation step {} {}", fin.recipe.name, label));
-            eo.contenders.push_back(
-                make_contender(fin.recipe.name + ":" + label, step_recipe, settings, *event, in, say));
-            eo.submitted.push_back(false);
-          }
-        }
-        const std::string added = label == "kernels"
-                                      ? fmt::format("backend {}, {} thread(s){}", settings.backend,
-                                                    settings.threads == 0 ? "all" : std::to_string(settings.threads),
-                                                    settings.single_stream_threads > 0
-                                                        ? fmt::format(", {} at batch 1", settings.single_stream_threads)
-                                                        : "")
-                                      : label.substr(1);
-        eo.ablation.push_back({label, added, index});
-      }
-    }
-
-    std::vector<Contender*> all;
-    for (auto& c : eo.contenders) all.push_back(c.get());
-    BenchmarkProfiler profiler = o.profiler;
-    profiler.progress = o.progress;
-    eo.results = benchmark_models(all, in, profiler);
-
-    for (size_t k = 1; k < eo.ablation.size(); ++k) {
-      AblationStep& s = eo.ablation[k];
-      const BenchmarkResult& prev = eo.results[eo.ablation[k - 1].contender];
-      const BenchmarkResult& cur = eo.results[s.contender];
-      s.step_speedup = compute_speedup(prev, cur).latency;
-      s.cumulative_speedup = compute_speedup(eo.results[0], cur).latency;
-      s.step_decode = compute_speedup(prev, cur).decode;
-      s.cumulative_decode = compute_speedup(eo.results[0], cur).decode;
-    }
-    if (!eo.ablation.empty()) eo.ablation[0].cumulative_speedup = eo.ablation[0].step_speedup = 1;
-
-    QualityCache cache;
-    cache.put(quality_key(eo.contenders[0]->prepared), eo.reference.fp32);  // baseline = the reference model
-    for (size_t i = 0; i < eo.contenders.size(); ++i) {
-      if (!eo.submitted[i]) continue;
-      say(fmt::format("  validating {} (quality on held-out data, techniques present, outputs finite)",
-                      eo.contenders[i]->label));
-      auto sub = std::make_unique<CompetitionSubmission>(*event, out.team, *eo.contenders[i], eo.results[i],
-                                                         compute_speedup(eo.results[0], eo.results[i]), in,
-                                                         eo.reference, cache);
-      sub->validate();
-      eo.entry_ids.push_back(board ? sub->submit_to_leaderboard(*board) : 0);
-      eo.submissions.push_back(std::move(sub));
-    }
-    const std::vector<MemoryReport>& mem = event_memory.stop();
-    eo.event_peak_bytes = mem.empty() ? 0 : mem[0].peak_increase();
-    eo.seconds = steady_seconds() - t_event;
-    say(fmt::format("  {} done in {:.1f} s", event->name, eo.seconds));
-    out.events.push_back(std::move(eo));
-  }
+  std::shared_ptr<const FashionMnist> images;  // loaded once, shared by the image events
+  for (const Event* event : events)
+    out.events.push_back(run_event(*event, recipes, o, out.team, board.get(), images, say));
   if (board)
     for (const Event* e : events) out.leaderboard.emplace_back(e->key, board->rankings(e->key));
   out.seconds = steady_seconds() - t_start;

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "core/dispatcher.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -94,33 +94,23 @@ const ValidationResult& CompetitionSubmission::validate() {
   if (!std::isfinite(q.value)) v.errors.push_back("quality is not finite");
 
   // Declared techniques must be present.
-  for (const Technique& t : model_techniques()) {
+  const TechniqueEvidence evidence{model, contender_.settings, result_.kv_cache_bytes, speedup_.size_reduction};
+  double allowance = 1;  // how much faster than dense FP32 the techniques present may make a query
+  for (const Technique& t : techniques()) {
     if (std::find(p.applied.begin(), p.applied.end(), t.name) == p.applied.end()) continue;
-    const std::string missing = t.verify(model, contender_.settings);
-    if (missing.empty())
+    if (const std::string missing = t.verify(evidence); missing.empty()) {
       v.techniques.push_back(t.name);
-    else
+      allowance *= t.speed_allowance(contender_.settings);
+    } else {
       v.errors.push_back(fmt::format("declared {} but {}", t.name, missing));
+    }
   }
-  if (p.kv_cache) {
-    if (result_.kv_cache_bytes > 0)
-      v.techniques.push_back("kv_cache");
-    else
-      v.errors.push_back("declared kv_cache but decoding allocated no cache");
-  }
-  if (contender_.settings.prune && contender_.settings.prune->structured &&
-      std::find(v.techniques.begin(), v.techniques.end(), "prune") != v.techniques.end() &&
-      !(speedup_.size_reduction > 1.0))
-    v.errors.push_back("declared structured pruning but the model is not smaller than the baseline's");
   check_backend(contender_.settings.backend, result_, v);
 
   // Implausible speed: the reference forward's FLOPs faster than this machine can compute them.
   if (event_.is_classifier() && result_.flops_per_query > 0 && result_.single_stream.p50 > 0) {
     const MachinePeaks peaks = machine_peaks(std::max(1, result_.threads_single_stream));
-    double allowed = peaks.fp32_gflops * 1e9;
-    if (std::find(v.techniques.begin(), v.techniques.end(), "int8") != v.techniques.end()) allowed *= 4;
-    if (contender_.settings.prune && std::find(v.techniques.begin(), v.techniques.end(), "prune") != v.techniques.end())
-      allowed /= std::max(0.01, 1 - contender_.settings.prune->sparsity);
+    const double allowed = peaks.fp32_gflops * 1e9 * allowance;
     // The dense FP32 reference's work, whatever the submission did to its own model.
     const double dense_flops = std::max(result_.flops_per_query, 1.0);
     const double achieved = dense_flops / result_.single_stream.p50;

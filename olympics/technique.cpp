@@ -1,19 +1,41 @@
 #include "olympics/technique.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "olympics/sha256.h"
 
 namespace tinyopt::olympics {
 
-const std::vector<Technique>& model_techniques() {
-  static const std::vector<Technique> techniques = {
-      {"prune", [](const RecipeSettings& s) { return s.prune.has_value(); }, prune_not_applicable,
-       prune_not_available, apply_prune, verify_prune},
-      {"int8", [](const RecipeSettings& s) { return s.int8.has_value(); }, int8_not_applicable, int8_not_available,
-       apply_int8, verify_int8},
+const std::vector<Technique>& techniques() {
+  static const std::vector<Technique> table = {
+      {"prune",
+       [](const RecipeSettings& s) { return s.prune.has_value(); },
+       [](RecipeSettings& step, const RecipeSettings* full) {
+         if (full) step.prune = full->prune; else step.prune.reset();
+       },
+       prune_not_applicable, prune_not_available, apply_prune, verify_prune,
+       [](const RecipeSettings& s) { return 1 / std::max(0.01, 1 - s.prune->sparsity); },
+       [](const RecipeSettings& s) { return s.prune->finetune_epochs > 0; }},
+      {"int8",
+       [](const RecipeSettings& s) { return s.int8.has_value(); },
+       [](RecipeSettings& step, const RecipeSettings* full) {
+         if (full) step.int8 = full->int8; else step.int8.reset();
+       },
+       int8_not_applicable, int8_not_available, apply_int8, verify_int8,
+       [](const RecipeSettings&) { return 4.0; },
+       [](const RecipeSettings&) { return false; }},
+      {"kv_cache",
+       [](const RecipeSettings& s) { return s.kv_cache; },
+       [](RecipeSettings& step, const RecipeSettings* full) { step.kv_cache = full && full->kv_cache; },
+       kv_cache_not_applicable, [] { return std::string(); }, apply_kv_cache, verify_kv_cache,
+       // Decoding's speed is not judged against the FP32 peak (only image events are).
+       [](const RecipeSettings&) { return 1.0; },
+       [](const RecipeSettings&) { return false; }},
   };
-  return techniques;
+  return table;
 }
 
 void check_model_fits_event(nn::Model& model, const Event& event, const std::string& path) {
@@ -46,12 +68,12 @@ PreparedModel prepare_model(const Event& event, const Recipe& recipe, const Reci
   PreparedModel p;
   p.own_model = !settings.model_file.empty();
   p.model_path = p.own_model ? settings.model_file : reference_model_path(event);
-  p.model = nn::load_model(p.model_path);
+  p.model = models::load_model(p.model_path);
   check_model_fits_event(p.model, event, p.model_path);
   p.input_sha256 = sha256_file(p.model_path);
   p.model.module->set_training(false);
 
-  for (const Technique& t : model_techniques()) {
+  for (const Technique& t : techniques()) {
     if (!t.requested(settings)) continue;
     if (std::string why = t.not_applicable(event); !why.empty()) {
       p.skipped.push_back(t.name + ": " + why);
@@ -63,18 +85,10 @@ PreparedModel prepare_model(const Event& event, const Recipe& recipe, const Reci
       p.skipped.push_back(t.name + ": " + why);
       continue;
     }
-    TechniqueContext context{event, settings, data, p.model, progress};
+    TechniqueContext context{event, settings, data, p.model, p.kv_cache, progress};
     t.apply(context);
     p.applied.push_back(t.name);
-    if (t.name == "prune" && settings.prune->finetune_epochs > 0) p.retrained = true;
-  }
-  if (settings.kv_cache) {
-    if (event.is_classifier()) {
-      p.skipped.push_back("kv_cache: not applicable (no autoregressive decoding in an image classifier)");
-    } else {
-      p.kv_cache = true;
-      p.applied.push_back("kv_cache");
-    }
+    p.retrained = p.retrained || t.retrains(settings);
   }
   p.model.module->set_training(false);
   p.model_sha256 = model_digest(p.model);

@@ -1,8 +1,8 @@
 // The INT8 technique: post-training quantization (quant::quantize_model),
 // calibrated on the first `calibration` images of the calibration split
 // (never the test split), so it stays in the closed division.
-// The composition with pruning (prune first, quantize the masked dense
-// model) is decided in technique_prune.cpp.
+// After pruning, quant/ quantizes the pruned weights (CSR layers included),
+// keeping every zero.
 #include "olympics/technique.h"
 
 #include "core/error.h"
@@ -33,8 +33,8 @@ void apply_int8(TechniqueContext& c) {
     c.progress(fmt::format("    quantized to INT8: {} observer, {} calibration images (calibration split)", s.observer, n));
 }
 
-std::string verify_int8(nn::Model& model, const RecipeSettings& settings) {
-  (void)settings;
+std::string verify_int8(const TechniqueEvidence& e) {
+  nn::Model& model = e.model;
   if (!quant::is_quantized(model)) return "the model is not quantized";
   int64_t int8_bytes = 0;
   for (const auto& [name, t] : model.state_dict()) {

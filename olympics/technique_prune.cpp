@@ -38,18 +38,16 @@ void apply_prune(TechniqueContext& c) {
     if (c.progress) c.progress(fmt::format("    fine-tuning {} epoch(s) after pruning (open division)", s.finetune_epochs));
   }
   const prune::PruneReport report = prune::prune_model(c.model, po, train_x, train_y);
-  // Composition with INT8: quantization takes the masked dense model (its zeros stay zeros in
-  // int8), so sparse storage is only used when INT8 will not run on this event.
-  const bool int8_follows = c.settings.int8.has_value() && int8_not_available().empty() &&
-                            int8_not_applicable(c.event).empty();
-  const bool to_csr = !s.structured && !int8_follows;
+  // Sparse storage whatever follows: a later INT8 step quantizes CSR layers too
+  // (back to dense INT8, every pruned zero kept), so pruning need not know what comes next.
+  const bool to_csr = !s.structured;
   if (to_csr) c.model = prune::to_sparse(c.model, kSparseMinSparsity);
   c.model.module->set_training(false);
   if (c.progress)
     c.progress(fmt::format("    pruned: {:.1f}% of the prunable weights zero ({} {}), {} of {} parameters non-zero{}",
                            100 * report.weight_sparsity_after, s.structured ? "structured" : "unstructured",
                            s.global ? "global" : "per layer", report.nonzero_after, report.params_before,
-                           to_csr ? ", sparse linear layers in CSR" : (s.structured ? "" : ", kept dense with masks for INT8")));
+                           to_csr ? ", sparse linear layers in CSR" : ""));
 }
 
 namespace {
@@ -74,10 +72,13 @@ double dense_weight_zero_fraction(nn::Model& model) {
 }
 }  // namespace
 
-std::string verify_prune(nn::Model& model, const RecipeSettings& settings) {
-  const PruneSettings& s = *settings.prune;
+std::string verify_prune(const TechniqueEvidence& e) {
+  const PruneSettings& s = *e.settings.prune;
+  nn::Model& model = e.model;
   if (s.structured) {
     // Structured pruning leaves a smaller dense model: what was removed is the parameter count, not zeros.
+    if (!(e.size_reduction > 1.0))
+      return "the model is not smaller than the baseline's (structured pruning removes parameters)";
     return "";
   }
   const double measured = std::max(prune::measured_weight_sparsity(model), dense_weight_zero_fraction(model));

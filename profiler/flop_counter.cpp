@@ -4,7 +4,6 @@
 #include <mutex>
 
 #include "core/dispatch_observer.h"
-#include "nn/model.h"
 
 namespace tinyopt {
 
@@ -60,14 +59,12 @@ class CostObserver final : public DispatchObserver {
 
 }  // namespace
 
-FlopReport count_ops(nn::Module& model, const Tensor& input) {
+FlopReport count_ops(const std::function<void()>& run_once) {
   FlopReport report;
   CostObserver observer(report);
-  model.forward(input);
+  run_once();
   return report;
 }
-
-FlopReport count_ops(nn::Model& model, const Tensor& input) { return count_ops(*model.module, input); }
 
 const char* bound_name(Bound b) {
   switch (b) {

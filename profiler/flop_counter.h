@@ -10,6 +10,7 @@
 // below it the op cannot reach the compute roof even with perfect caching.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,6 @@
 #include "profiler/machine_peak.h"
 
 namespace tinyopt {
-
-namespace nn {
-class Module;
-class Model;
-}  // namespace nn
 
 struct CostRow {
   std::string name;  // op name ("conv2d"), or layer name ("0:conv2d", "transformer.h.1")
@@ -36,8 +32,14 @@ struct FlopReport {
   OpCost total;
 };
 
-FlopReport count_ops(nn::Module& model, const Tensor& input);
-FlopReport count_ops(nn::Model& model, const Tensor& input);
+// The ops `run_once` dispatches (one forward pass of a model, say).
+FlopReport count_ops(const std::function<void()>& run_once);
+// One forward pass of any model or layer (the profiler sits below nn and
+// knows a model only as something with forward()).
+template <class Model>
+FlopReport count_ops(Model& model, const Tensor& input) {
+  return count_ops([&] { model.forward(input); });
+}
 
 enum class Bound { compute, memory, unknown };
 const char* bound_name(Bound b);  // "compute", "memory", "-"

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <nlohmann/json.hpp>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "core/device_runtime.h"
 #include "core/error.h"
 #include "core/ops.h"

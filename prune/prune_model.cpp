@@ -1,14 +1,13 @@
 #include "prune/prune_model.h"
 
 #include "prune/sparse_model.h"
-#include "quant/quantizer.h"
 
 namespace tinyopt::prune {
 
 void check_prunable(const nn::Model& model, const std::string& what) {
   TINYOPT_CHECK(model.kind == nn::ModelKind::sequential, "{}: only sequential image models can be pruned (this is a GPT)",
                 what);
-  TINYOPT_CHECK(!quant::is_quantized(model), "{} is quantized (INT8); prune the FP32 model, then quantize the pruned "
+  TINYOPT_CHECK(!model.is_quantized(), "{} is quantized (INT8); prune the FP32 model, then quantize the pruned "
                 "model", what);
 }
 

@@ -8,7 +8,7 @@ namespace tinyopt::prune {
 // A copy of `model` in which every linear layer whose weight is at least
 // `min_sparsity` zeros becomes a sparse_linear layer (CSR, forward through
 // spmm); other layers (conv2d, denser linears) are copied unchanged. Saved
-// with nn::save_model, it loads with nn::load_model like any model.
+// with nn::save_model, it loads with models::load_model like any model.
 nn::Model to_sparse(nn::Model& model, double min_sparsity);
 
 // The inverse: a copy of `model` in which every sparse_linear layer is a

@@ -12,7 +12,7 @@ class QuantizedLinear : public QuantizedLayer {
   Tensor forward(const Tensor& x) override;
   std::string type() const override { return "quantized_linear"; }
   int64_t in_features() const { return weight().size(1); }
-  int64_t out_features() const { return weight().size(0); }
+  int64_t out_features() const override { return weight().size(0); }
 };
 
 }  // namespace tinyopt::quant

@@ -11,7 +11,7 @@
 //   i.input_zero_point  I32 [1]     in [0, 255]
 //   i.output_scale      F32 [1]     only when the layer writes u8
 //   i.output_zero_point I32 [1]     only when the layer writes u8
-// Save with nn::save_model (atomic); nn::load_model calls the loader below
+// Save with nn::save_model (atomic); models::load_model calls the loader below
 // when the config has a "quantization" object.
 #pragma once
 

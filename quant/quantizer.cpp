@@ -44,9 +44,7 @@ std::string point_name(const json& layers, int point) {
   return fmt::format("layer {} ({}) output", point, layers.at(point).at("type").get<std::string>());
 }
 
-bool is_quantized(const nn::Model& model) {
-  return model.config.is_object() && model.config.contains("quantization");
-}
+bool is_quantized(const nn::Model& model) { return model.is_quantized(); }
 
 INT8Quantizer::INT8Quantizer(QuantizeOptions options) : options_(std::move(options)) {
   make_observer(options_.observer, "options", options_.percentile);  // validates the name early

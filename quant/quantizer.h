@@ -9,7 +9,7 @@
 // its fused ReLU). quantize() then quantizes the weights (per channel) and
 // biases and builds the quantized model (see quantization_plan.h for which
 // layers are quantized). The result saves with nn::save_model and loads
-// with nn::load_model; its config carries a "quantization" object, its
+// with models::load_model; its config carries a "quantization" object, its
 // metadata is the FP32 model's. A pruned model's sparse_linear (CSR) layers
 // are quantized as dense INT8 linear layers: 0 quantizes to 0, so the pruned
 // zeros are kept exactly. A model with no layer to quantize is an error.

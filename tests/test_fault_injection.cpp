@@ -21,6 +21,7 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/model.h"
 #include "tests/test_io_util.h"
 
@@ -89,7 +90,7 @@ TEST(FaultInjection, ModelLoadSurvivesAFailureAtEveryAllocation) {
     ASSERT_LT(n, 1000) << "loading never succeeded";
     inject_host_allocation_failure(n);
     try {
-      nn::Model loaded = nn::load_model_from_bytes(bytes, "m.safetensors");
+      nn::Model loaded = models::load_model_from_bytes(bytes, "m.safetensors");
       EXPECT_TRUE(loaded.module != nullptr);
       break;  // n is beyond the allocations a load makes
     } catch (const Error& e) {
@@ -149,7 +150,7 @@ TEST(FaultInjection, DiskFullWhileSavingAModelLeavesThePreviousFileIntact) {
   inject_disk_free_bytes(new_size);  // exactly enough
   nn::save_model(new_model, path);
   inject_disk_free_bytes(-1);
-  EXPECT_EQ(nn::load_model(path).state_dict().size(), new_model.state_dict().size());
+  EXPECT_EQ(models::load_model(path).state_dict().size(), new_model.state_dict().size());
   EXPECT_NE(test::read_bytes(path), old_bytes);
 }
 
@@ -239,7 +240,7 @@ TEST(FaultInjection, ProcessKilledDuringModelWritesLeavesACompleteFile) {
     const std::string now = test::read_bytes(path);
     ASSERT_TRUE(now == bytes_a || now == bytes_b) << "kill " << k << ": the file is neither version (" << now.size()
                                                   << " bytes)";
-    EXPECT_NO_THROW(nn::load_model(path));
+    EXPECT_NO_THROW(models::load_model(path));
     for (const std::string& name : dir.entries()) {
       if (name != "model.safetensors") {
         EXPECT_EQ(name.rfind("model.safetensors.tmp.", 0), 0u) << name;

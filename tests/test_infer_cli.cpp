@@ -10,6 +10,7 @@
 
 #include "data/fashion_mnist.h"
 #include "io/npy.h"
+#include "models/model_file.h"
 #include "nn/input_contract.h"
 #include "nn/model.h"
 #include "tests/test_io_util.h"
@@ -62,7 +63,7 @@ TEST(InferCommand, WarnsWhenInputsAreOffTheModelsDeclaredScale) {
   EXPECT_EQ(infer(mlp, test_images(200, [](float v) { return v * 1.2f - 0.1f; })), "");
 
   // A model without the metadata: no contract, no warning.
-  nn::Model bare = nn::load_model(mlp);
+  nn::Model bare = models::load_model(mlp);
   bare.metadata.erase("input");
   nn::save_model(bare, dir.file("bare.safetensors"));
   EXPECT_EQ(infer(dir.file("bare.safetensors"), test_images(20, [](float v) { return v * 255.0f; })), "");
@@ -90,7 +91,7 @@ TEST(InferCommand, HelpStatesTheInputContract) {
 TEST(NnModel, ReferenceImageModelsDeclareTheirInput) {
   for (const char* name : {"mlp", "cnn"}) {
     const std::string path = std::string(TINYOPT_SOURCE_DIR) + "/benchmarks/" + name + ".safetensors";
-    const auto contract = nn::input_contract(nn::load_model(path), path);
+    const auto contract = nn::input_contract(models::load_model(path), path);
     ASSERT_TRUE(contract.has_value()) << path;
     EXPECT_EQ(contract->describe(), nn::reference_image_input().describe()) << path;
   }
@@ -102,7 +103,7 @@ TEST(TrainCommand, WritesTheInputContract) {
   const std::string model = dir.file("m.safetensors");
   ASSERT_EQ(run_cli("train mlp --epochs 1 --batch-size 1024 --json --out " + model, dir.file("out"), dir.file("err")), 0)
       << test::read_bytes(dir.file("err"));
-  const auto contract = nn::input_contract(nn::load_model(model), model);
+  const auto contract = nn::input_contract(models::load_model(model), model);
   ASSERT_TRUE(contract.has_value());
   EXPECT_EQ(contract->lo, 0.0);
   EXPECT_EQ(contract->hi, 1.0);

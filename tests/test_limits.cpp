@@ -9,6 +9,7 @@
 #include "io/limits.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/char_tokenizer.h"
 #include "nn/model.h"
 #include "tests/test_io_util.h"
@@ -177,7 +178,7 @@ TEST(Limits, IdxDimensionsWhoseProductWrapsAroundAreRefused) {
 TEST(Limits, DeepJsonInModelConfigIsRefused) {
   const std::string deep = std::string(100, '[') + std::string(100, ']');
   const std::string file = serialize_safetensors({}, {{"config", deep}});
-  test::expect_error([&] { nn::load_model_from_bytes(file, "deep.safetensors"); },
+  test::expect_error([&] { models::load_model_from_bytes(file, "deep.safetensors"); },
                      {"deep.safetensors", "metadata 'config'", "max_json_depth=64"});
   // A deep safetensors header is refused too (its structure is never deeper than 3).
   const std::string header = "{\"a\":" + std::string(50, '[') + std::string(50, ']') + "}";
@@ -193,7 +194,7 @@ TEST(Limits, ModelConfigDeclaringMoreParametersThanTheFileHoldsAllocatesNothingL
        {{{"type", "flatten"}}, {{"type", "linear"}, {"in_features", 16777216}, {"out_features", 16777216}}}}};
   const std::string file = serialize_safetensors({}, {{"config", config.dump()}});
   const int64_t allocated = host_bytes_allocated_by([&] {
-    test::expect_error([&] { nn::load_model_from_bytes(file, "big.safetensors"); },
+    test::expect_error([&] { models::load_model_from_bytes(file, "big.safetensors"); },
                        {"big.safetensors", "layer 1 (linear)", "max_model_bytes"});
   });
   EXPECT_LT(allocated, 1 << 20);
@@ -206,7 +207,7 @@ TEST(Limits, ModelConfigDeclaringMoreParametersThanTheFileHoldsAllocatesNothingL
   const std::string file2 = serialize_safetensors({{"0.bias", Tensor::zeros({8192}, DType::f32)}},
                                                   {{"config", mid.dump()}});
   const int64_t allocated2 = host_bytes_allocated_by([&] {
-    test::expect_error([&] { nn::load_model_from_bytes(file2, "short.safetensors"); },
+    test::expect_error([&] { models::load_model_from_bytes(file2, "short.safetensors"); },
                        {"short.safetensors", "file's tensors hold only 32768 bytes"});
   });
   EXPECT_LT(allocated2, 1 << 20);
@@ -216,7 +217,7 @@ TEST(Limits, ModelConfigDeclaringMoreParametersThanTheFileHoldsAllocatesNothingL
                                 {"layers", {{{"type", "linear"}, {"in_features", 16}, {"out_features", 4}}}}};
   const std::string file3 = serialize_safetensors({{"0.bias", Tensor::zeros({4}, DType::f32)}},
                                                   {{"config", small.dump()}});
-  test::expect_error([&] { nn::load_model_from_bytes(file3, "s.safetensors"); }, {"s.safetensors", "missing tensor '0.weight'"});
+  test::expect_error([&] { models::load_model_from_bytes(file3, "s.safetensors"); }, {"s.safetensors", "missing tensor '0.weight'"});
 }
 
 TEST(Limits, GptConfigOverTheModelLimitIsRefusedBeforeBuilding) {

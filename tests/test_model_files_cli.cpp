@@ -12,6 +12,7 @@
 
 #include "data/fashion_mnist.h"
 #include "io/npy.h"
+#include "models/model_file.h"
 #include "nn/model.h"
 #include "prune/magnitude_pruner.h"
 #include "prune/sparse_model.h"
@@ -33,7 +34,7 @@ int run_cli(const std::string& args, const std::string& out, const std::string& 
 
 // The reference MLP pruned to 80% with one global threshold (no fine-tuning), in CSR.
 std::string pruned_sparse_mlp(const test::ScratchDir& dir) {
-  nn::Model model = nn::load_model(kMlp);
+  nn::Model model = models::load_model(kMlp);
   prune::MagnitudePruner::prune_global(prune::prunable_weights(model), 0.8);
   nn::Model sparse = prune::to_sparse(model, 0.5);
   const std::string path = dir.file("sparse.safetensors");

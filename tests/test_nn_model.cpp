@@ -7,6 +7,7 @@
 #include "core/ops_nn.h"
 #include "data/fashion_mnist.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/reference_models.h"
 #include "nn/train.h"
 #include "tests/test_io_util.h"
@@ -94,7 +95,7 @@ TEST(NnModel, SaveLoadRoundTripKeepsWeightsConfigAndMetadata) {
   nn::Rng rng(4);
   nn::Model model = nn::build_model(nn::cnn_config(), &rng);
   nn::save_model(model, dir.file("cnn.safetensors"), {{"test_accuracy", "0.9"}});
-  nn::Model loaded = nn::load_model(dir.file("cnn.safetensors"));
+  nn::Model loaded = models::load_model(dir.file("cnn.safetensors"));
   EXPECT_EQ(loaded.config, model.config);
   EXPECT_EQ(loaded.metadata.at("test_accuracy"), "0.9");
   Tensor x = Tensor::empty({2, 1, 28, 28}, DType::f32);
@@ -112,7 +113,7 @@ void expect_load_error(nn::Model& model, const std::function<void(std::map<std::
   std::map<std::string, std::string> meta{{"config", model.config.dump()}};
   edit(tensors, meta);
   save_safetensors(dir.file("m.safetensors"), tensors, meta);
-  test::expect_error([&] { nn::load_model(dir.file("m.safetensors")); }, parts);
+  test::expect_error([&] { models::load_model(dir.file("m.safetensors")); }, parts);
 }
 
 TEST(NnModel, LoadRejectsFilesThatContradictTheirConfig) {

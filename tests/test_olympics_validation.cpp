@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "models/model_file.h"
 #include "olympics/event.h"
 #include "olympics/sha256.h"
 #include "olympics/submission.h"
@@ -31,7 +32,7 @@ struct Fixture {
     c->label = c->recipe.name;
     c->settings = c->recipe.for_event(event);
     c->prepared.model_path = reference_model_path(event);
-    c->prepared.model = nn::load_model(c->prepared.model_path);
+    c->prepared.model = models::load_model(c->prepared.model_path);
     c->prepared.input_sha256 = sha256_file(c->prepared.model_path);
     c->prepared.model_sha256 = model_digest(c->prepared.model);
     return c;

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/model.h"
 #include "nn/sparse_linear.h"
 #include "olympics/recipe.h"
@@ -59,7 +60,7 @@ void expect_refused(const ModelFile& good, const std::function<void(ModelFile&)>
   SCOPED_TRACE(testing::Message() << "case at line " << line);
   ModelFile f = good;
   edit(f);
-  const std::string msg = test::expect_error([&] { nn::load_model_from_bytes(f.bytes(), "bad.safetensors"); }, parts);
+  const std::string msg = test::expect_error([&] { models::load_model_from_bytes(f.bytes(), "bad.safetensors"); }, parts);
   EXPECT_NE(msg.find("bad.safetensors"), std::string::npos) << "the error does not name the file: " << msg;
 }
 
@@ -93,7 +94,7 @@ ModelFile quantized_single_linear() {
 
 TEST(QuantizedModelFileHardening, BadScalesAreRefusedNamingTheTensorAndChannel) {
   const ModelFile good = quantized_mlp();
-  ASSERT_NO_THROW(nn::load_model_from_bytes(good.bytes(), "good"));
+  ASSERT_NO_THROW(models::load_model_from_bytes(good.bytes(), "good"));
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   for (float bad : {nan, inf, -inf, 0.0f, -0.0f, -0.5f}) {
     SCOPED_TRACE(bad);
@@ -209,7 +210,7 @@ TEST(QuantizedModelFileHardening, FloatCsrLayerOfAQuantizedModelIsLoadedNotZeroe
   good.config["layers"][3] = sparse.config["layers"][3];
   good.config["quantization"]["layers"] = json::array({0});
   good.config["quantization"]["fp32_layers"] = json::array({"layer 3 (sparse_linear) has no INT8 version and stays FP32"});
-  nn::Model back = nn::load_model_from_bytes(good.bytes(), "q.safetensors");
+  nn::Model back = models::load_model_from_bytes(good.bytes(), "q.safetensors");
   auto* csr = dynamic_cast<nn::SparseLinear*>(&back.sequential().layer(3));
   ASSERT_NE(csr, nullptr);
   const Tensor& want = sparse_tensors.at("3.weight.values");
@@ -255,7 +256,7 @@ TEST(CsrModelFileHardening, RowOffsetsMustStartAtZeroRiseAndEndAtNnz) {
   for (DType dt : {DType::i32, DType::i64}) {
     SCOPED_TRACE(dtype_name(dt));
     const ModelFile good = csr_file(dt);
-    nn::Model m = nn::load_model_from_bytes(good.bytes(), "good");
+    nn::Model m = models::load_model_from_bytes(good.bytes(), "good");
     EXPECT_EQ(dynamic_cast<nn::SparseLinear&>(m.sequential().layer(0)).nnz(), 4);
     expect_refused(good, [](ModelFile& f) { set_row_ptr(f, {1, 2, 2, 4}); }, {"0.weight.", "row_ptr[0] must be 0"});
     expect_refused(good, [](ModelFile& f) { set_row_ptr(f, {0, 3, 2, 4}); }, {"0.weight.", "not monotone"});

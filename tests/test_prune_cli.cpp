@@ -13,6 +13,7 @@
 
 #include "data/fashion_mnist.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/model.h"
 #include "tests/test_io_util.h"
 
@@ -78,7 +79,7 @@ TEST(PruneCommand, ReportsAndSavesAModelEveryCommandLoads) {
   EXPECT_GE(acc, 0.0);
   EXPECT_LE(acc, 1.0);
   EXPECT_EQ(r["test_accuracy_final"].get<double>(), acc);
-  EXPECT_EQ(nn::load_model(out).metadata.at("input"), kInputMeta.at("input"));
+  EXPECT_EQ(models::load_model(out).metadata.at("input"), kInputMeta.at("input"));
   // The sparse file evaluates like any model.
   const std::string eval = dir.file("eval.json");
   ASSERT_EQ(run(cli + " eval --model " + out + " --json >" + eval), 0);

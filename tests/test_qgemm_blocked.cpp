@@ -8,7 +8,7 @@
 #include <cstring>
 #include <random>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "backends/cpu/qgemm_blocked.h"
 #include "backends/cpu/weight_cache.h"
 #include "conformance/quant_cases.h"

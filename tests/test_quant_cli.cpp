@@ -12,6 +12,7 @@
 
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/model.h"
 #include "nn/reference_models.h"
 #include "prune/magnitude_pruner.h"
@@ -110,7 +111,7 @@ TEST(QuantizeCommand, PrunedSparseModelQuantizesKeepingItsZeros) {
   // The reference MLP pruned to 80% with one global threshold (no fine-tuning), in CSR.
   const std::string sparse = dir.file("sparse.safetensors"), int8 = dir.file("int8.safetensors");
   {
-    nn::Model model = nn::load_model(std::string(TINYOPT_SOURCE_DIR) + "/benchmarks/mlp.safetensors");
+    nn::Model model = models::load_model(std::string(TINYOPT_SOURCE_DIR) + "/benchmarks/mlp.safetensors");
     prune::MagnitudePruner::prune_global(prune::prunable_weights(model), 0.8);
     nn::Model pruned = prune::to_sparse(model, 0.5);
     // The input contract must travel from the FP32 file to the INT8 one.
@@ -133,7 +134,7 @@ TEST(QuantizeCommand, PrunedSparseModelQuantizesKeepingItsZeros) {
   EXPECT_GT(j["size_ratio"].get<double>(), 1.3);
 
   // Each pruned zero is an INT8 zero, and the file is a real INT8 model.
-  nn::Model loaded = nn::load_model(sparse);
+  nn::Model loaded = models::load_model(sparse);
   nn::Model fp32 = prune::to_dense(loaded);
   const SafetensorsFile file = load_safetensors(int8);
   for (const char* layer : {"1", "3", "5"}) {
@@ -149,7 +150,7 @@ TEST(QuantizeCommand, PrunedSparseModelQuantizesKeepingItsZeros) {
     }
     EXPECT_GT(zeros, w32.numel() / 4) << layer;
   }
-  nn::Model back = nn::load_model(int8);
+  nn::Model back = models::load_model(int8);
   EXPECT_EQ(back.metadata.at("input"), R"({"dtype":"float32","range":[0,1]})");
   EXPECT_EQ(back.config["layers"][1]["type"], "linear");
 }

@@ -2,7 +2,7 @@
 // test accuracy within 1 point (on a few hundred real test images), other
 // sequential architectures (PyTorch-style: conv without bias, gelu, dropout,
 // padding, stride, relu in odd places) quantize and track FP32, files round
-// trip bit-exactly through nn::load_model, and malformed quantized files,
+// trip bit-exactly through models::load_model, and malformed quantized files,
 // empty or non-finite calibration data and training are refused clearly.
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 
 #include "data/fashion_mnist.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/reference_models.h"
 #include "nn/train.h"
 #include "prune/magnitude_pruner.h"
@@ -89,7 +90,7 @@ class QuantizedReferenceModel : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(QuantizedReferenceModel, AccuracyWithinOnePointOfFp32) {
   const std::string path = std::string(TINYOPT_SOURCE_DIR) + "/benchmarks/" + GetParam() + ".safetensors";
-  nn::Model fp32 = nn::load_model(path);
+  nn::Model fp32 = models::load_model(path);
   const FashionMnist& data = fashion();
   quant::QuantizeOptions o;
   o.calibration_size = 1000;
@@ -208,7 +209,7 @@ TEST(QuantizeModel, SaveLoadRoundTripGivesIdenticalOutputs) {
     nn::Model q = quant::quantize_model(fp32, random_images(fp32, 50, 1), o);
     const std::string path = dir.file("q.safetensors");
     nn::save_model(q, path, {{"note", "kept"}});
-    nn::Model back = nn::load_model(path);
+    nn::Model back = models::load_model(path);
     EXPECT_TRUE(quant::is_quantized(back));
     EXPECT_EQ(back.metadata.at("note"), "kept");
     EXPECT_EQ(back.config["quantization"]["observer"], "entropy");
@@ -289,7 +290,7 @@ void expect_malformed(const std::string& good, const std::string& bad,
   std::map<std::string, std::string> meta = f.metadata;
   meta["config"] = config.dump();
   save_safetensors(bad, tensors, meta);
-  test::expect_error([&] { nn::load_model(bad); }, parts);
+  test::expect_error([&] { models::load_model(bad); }, parts);
 }
 
 Tensor scalar(float v) { return Tensor::full({1}, v, DType::f32); }

@@ -1,7 +1,7 @@
 // Sparse storage and SparseLinear: spmm's CSR validation (out of range,
 // unsorted, duplicate columns, non-monotone row_ptr, wrong sizes), SparseLinear
 // against the dense Linear it came from, to_sparse(), sparse model files
-// (round trip through nn::load_model, malformed CSR in a file named by tensor).
+// (round trip through models::load_model, malformed CSR in a file named by tensor).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "core/dispatcher.h"
 #include "core/ops_sparse.h"
 #include "io/safetensors.h"
+#include "models/model_file.h"
 #include "nn/linear.h"
 #include "nn/model.h"
 #include "nn/reference_models.h"
@@ -121,7 +122,7 @@ TEST(SparseModel, ToSparseSavesAndLoadsLikeAnyModel) {
   EXPECT_LT(sparse.module->parameter_count(), model.module->parameter_count() / 5);
   const std::string path = dir.file("sparse.safetensors");
   nn::save_model(sparse, path);
-  nn::Model loaded = nn::load_model(path);
+  nn::Model loaded = models::load_model(path);
   EXPECT_EQ(loaded.num_classes(), 10);
   const Tensor x = random_f32(model.batch_shape(13), 11);
   const Tensor yd = model.forward(x), yl = loaded.forward(x);
@@ -152,22 +153,22 @@ TEST(SparseModel, MalformedCsrInAFileNamesTheTensor) {
   Tensor ci = tensors.at("3.weight.col_idx").clone();
   ci.data<int32_t>()[0] = 128;
   std::string p = write_with("3.weight.col_idx", ci);
-  test::expect_error([&] { nn::load_model(p); }, {"bad.safetensors", "3.weight.", "out of range"});
+  test::expect_error([&] { models::load_model(p); }, {"bad.safetensors", "3.weight.", "out of range"});
   // Unsorted columns within a row.
   ci = tensors.at("1.weight.col_idx").clone();
   std::swap(ci.data<int32_t>()[0], ci.data<int32_t>()[1]);
   p = write_with("1.weight.col_idx", ci);
-  test::expect_error([&] { nn::load_model(p); }, {"1.weight.", "strictly increasing"});
+  test::expect_error([&] { models::load_model(p); }, {"1.weight.", "strictly increasing"});
   // row_ptr of the wrong length / dtype; values of the wrong length.
   p = write_with("1.weight.row_ptr", Tensor::zeros({5}, DType::i32));
-  test::expect_error([&] { nn::load_model(p); }, {"1.weight.row_ptr", "[129]"});
+  test::expect_error([&] { models::load_model(p); }, {"1.weight.row_ptr", "[129]"});
   p = write_with("1.weight.row_ptr", Tensor::zeros({129}, DType::f32));
-  test::expect_error([&] { nn::load_model(p); }, {"1.weight.row_ptr", "I32 or I64"});
+  test::expect_error([&] { models::load_model(p); }, {"1.weight.row_ptr", "I32 or I64"});
   p = write_with("5.weight.values", Tensor::zeros({3}, DType::f32));
-  test::expect_error([&] { nn::load_model(p); }, {"5.weight.values"});
+  test::expect_error([&] { models::load_model(p); }, {"5.weight.values"});
   // A missing CSR tensor.
   std::map<std::string, Tensor> missing = tensors;
   missing.erase("5.weight.col_idx");
   save_safetensors(dir.file("missing.safetensors"), missing, meta);
-  test::expect_error([&] { nn::load_model(dir.file("missing.safetensors")); }, {"5.weight.col_idx"});
+  test::expect_error([&] { models::load_model(dir.file("missing.safetensors")); }, {"5.weight.col_idx"});
 }

@@ -30,7 +30,7 @@
 #include <cstring>
 #include <new>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/matmul_blocked_microkernel.h"
 

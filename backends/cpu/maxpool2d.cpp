@@ -30,7 +30,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "backends/cpu/cpu_kernels_cnn.h"
 #include "backends/cpu/parallel_for.h"
 #include "kernels/pool.h"

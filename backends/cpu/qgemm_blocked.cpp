@@ -37,7 +37,7 @@
 #include <new>
 #include <vector>
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 #include "backends/cpu/cpu_kernels_quant.h"
 #include "backends/cpu/parallel_for.h"
 #include "backends/cpu/qgemm_blocked_microkernel.h"

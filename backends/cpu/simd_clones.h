@@ -16,7 +16,7 @@
 // only tells the compiler that nobody inspects floating-point exception flags.
 #pragma once
 
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 
 #if defined(__clang__)
 // clang (the fuzz build) has no prefer-vector-width in target attributes and

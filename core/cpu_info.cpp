@@ -1,4 +1,4 @@
-#include "backends/cpu/cpu_info.h"
+#include "core/cpu_info.h"
 
 #include <cstdlib>
 #include <cstring>
