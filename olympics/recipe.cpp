@@ -261,7 +261,10 @@ Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const
     if (!json.contains("events")) return;
     const nlohmann::json& ev = json.at("events");
     TINYOPT_CHECK(ev.is_object(), "{}: events: expected an object of per-event overrides, found {}", where, ev.type_name());
-    for (const auto& [key, overrides] : ev.items())
+    for (const auto& item : ev.items()) {
+      // Named copies, not structured bindings: clang (the fuzz build) cannot capture those in a lambda.
+      const std::string key = item.key();
+      const nlohmann::json& overrides = item.value();
       problems.check([&] {
         const Event& e = find_event(key);
         TINYOPT_CHECK(key == e.key, "{}: events: use the event key '{}' instead of '{}'", where, e.key, key);
@@ -270,6 +273,7 @@ Recipe parse_recipe(const nlohmann::json& json, const std::string& origin, const
         check_keys(overrides, kSettingKeys, where + ": events." + key, problems);
         overridden.push_back(key);
       });
+    }
   });
   parse_settings(json, where, problems);  // the top level alone must be valid too
   for (const Event& e : all_events())     // and each event's merged settings

@@ -12,7 +12,8 @@
 # per input) or out-of-memory (2 GiB RSS) fails the script; the input that did
 # it is kept in $FUZZ_ARTIFACTS (default build-fuzz/artifacts) and should be
 # copied to fuzz/regressions/<target>/ once the bug is fixed.
-# Per-target figures (executions, inputs added, time) go to build-fuzz/fuzz-stats.tsv.
+# Targets run one per core at once (FUZZ_JOBS=N to change). Per-target
+# figures (executions, inputs added, time) go to build-fuzz/fuzz-stats.tsv.
 # FUZZ_SEED=N fixes libFuzzer's random seed (CI does, see .ci/run); unset, each
 # run draws a fresh one and explores new ground.
 set -euo pipefail
@@ -69,12 +70,10 @@ fi
 mkdir -p "$artifacts"
 stats="$build/fuzz-stats.tsv"
 printf "target\tseconds\texecutions\texec_per_s\tcorpus_added\tresult\n" >"$stats"
-status=0
-for t in "${targets[@]}"; do
-  bin="$build/fuzz/fuzz_$t"
-  [[ -x "$bin" ]] || { echo "fuzz.sh: no fuzz target '$t'" >&2; exit 2; }
+# One target: its log, its result line in $build/fuzz-$t.result.
+fuzz_one() {
+  local t=$1 bin="$build/fuzz/fuzz_$1" log="$build/fuzz-$1.log" rc execs added rate result
   mkdir -p "$scratch/$t"
-  log="$build/fuzz-$t.log"
   echo "== fuzz $t: ${seconds}s =="
   set +e
   ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OMP_NUM_THREADS=1 \
@@ -86,15 +85,36 @@ for t in "${targets[@]}"; do
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
   added=$(grep -oE 'stat::new_units_added: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
   rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
-  if ((rc == 0)); then
-    result=ok
-  else
+  result=ok
+  if ((rc != 0)); then
     result=FAILED
-    status=1
     echo "fuzz.sh: $t FAILED (exit $rc); the log is $log, the input in $artifacts:" >&2
     grep -E "ERROR|SUMMARY|invariant|artifact_prefix|Test unit written" "$log" | head -20 >&2 || true
   fi
-  printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$t" "$seconds" "$execs" "$rate" "$added" "$result" | tee -a "$stats"
+  printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$t" "$seconds" "$execs" "$rate" "$added" "$result" >"$build/fuzz-$t.result"
+}
+
+# Each target is single-threaded: run one per core (FUZZ_JOBS to change), so
+# every target still gets its full time on a core of its own.
+parallel=${FUZZ_JOBS:-$(nproc)}
+for t in "${targets[@]}"; do
+  [[ -x "$build/fuzz/fuzz_$t" ]] || { echo "fuzz.sh: no fuzz target '$t'" >&2; exit 2; }
+  rm -f "$build/fuzz-$t.result"
+done
+for t in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+  fuzz_one "$t" &
+done
+wait
+status=0
+for t in "${targets[@]}"; do
+  if [[ -f "$build/fuzz-$t.result" ]]; then
+    tee -a "$stats" <"$build/fuzz-$t.result"
+    [[ $(cut -f6 "$build/fuzz-$t.result") == ok ]] || status=1
+  else
+    echo "fuzz.sh: $t left no result" >&2
+    status=1
+  fi
 done
 echo "fuzz.sh: figures in $stats"
 exit $status
